@@ -1,0 +1,1 @@
+"""Generation and scoring: datasets, prompts, backends, grading, rewards, tree search."""

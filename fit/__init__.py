@@ -1,0 +1,1 @@
+"""Pure numerics: curve families, robust fitting, bootstrap, Pareto frontier, optimal size."""

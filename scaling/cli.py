@@ -1,0 +1,49 @@
+"""The ``scaling`` command line: a thin typer layer over the Python API.
+
+Each command lives in ``scaling/commands/<name>.py`` and exposes ``register(app)``. Any
+``ScalingError`` becomes one line on stderr and exit status 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from scaling.errors import ScalingError
+
+COMMANDS = ("importing", "info", "simulate", "fit", "explore", "collect")
+
+app = typer.Typer(
+    name="scaling",
+    help="Inference-scaling-law toolkit: collect, simulate, fit, explore.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    """Inference-scaling-law toolkit: collect, simulate, fit, explore."""
+    if version:
+        from scaling import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+for _name in COMMANDS:
+    importlib.import_module(f"scaling.commands.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning user errors into one line and exit status 2."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except ScalingError as e:
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(2)
