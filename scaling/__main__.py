@@ -1,3 +1,4 @@
 from scaling.cli import main
 
-main()
+if __name__ == "__main__":  # guarded: grading's process pool re-imports the main module
+    main()

@@ -413,6 +413,30 @@ class Run:
         _atomic_write_table(out, table)
         return out
 
+    def update_problems(self, updates: pd.DataFrame) -> None:
+        """Set columns of some problems (rows keyed by ``problem_id``), atomically.
+
+        Used by tree search to record each problem's measured search cost as it finishes.
+        """
+        where = str(self.path / self.PROBLEMS)
+        if "problem_id" not in updates.columns:
+            raise ScalingError(f"{where}: problem updates need a 'problem_id' column")
+        table = _read_parquet(self.path / self.PROBLEMS, PROBLEM_SCHEMA, None)
+        columns = {name: table.column(name).to_pylist() for name in PROBLEM_SCHEMA.names}
+        at = {pid: i for i, pid in enumerate(columns["problem_id"])}
+        unknown = [p for p in updates["problem_id"] if p not in at]
+        if unknown:
+            raise ScalingError(f"{where}: problem_id {unknown[0]!r} is not in this run's problems")
+        for name in updates.columns.drop("problem_id"):
+            if name not in PROBLEM_SCHEMA.names:
+                raise ScalingError(f"{where}: unknown column '{name}'")
+            for pid, value in zip(updates["problem_id"], updates[name].tolist(), strict=True):
+                columns[name][at[pid]] = None if pd.isna(value) else value
+        frame = pd.DataFrame({name: pd.Series(v, dtype=object) for name, v in columns.items()})
+        _atomic_write_table(
+            self.path / self.PROBLEMS, _table_from_frame(frame, PROBLEM_SCHEMA, where)
+        )
+
     def update_manifest(self, **fields: Any) -> None:
         """Replace top-level manifest fields, atomically."""
         manifest = {**self.manifest, **fields}

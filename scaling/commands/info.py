@@ -1,7 +1,144 @@
-"""Placeholder until this command lands."""
+"""``scaling info`` (what runs hold) and ``scaling verify`` (schema and integrity check)."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
 import typer
+
+from scaling.errors import ScalingError
+
+RUNS_HELP = "Run directories, or folders holding runs (default: the embedded runs)."
+FORMATS = ("table", "csv", "json", "parquet")
+
+
+def _open(paths: list[Path] | None):
+    from scaling.paths import default_runs
+    from scaling.store import open_runs
+
+    if paths:
+        return open_runs(paths)
+    found = default_runs()
+    if not found:
+        raise ScalingError("no embedded runs found under data/runs; pass a run directory")
+    runs = open_runs(found)
+    return sorted(runs, key=lambda r: (str(r.path.parent), r.params or float("inf"), r.name))
+
+
+def _fmt(value, spec: str) -> str:
+    return "-" if value is None or pd.isna(value) else spec.format(value)
+
+
+def emit(frame: pd.DataFrame, fmt: str, output: Path | None, table) -> None:
+    """Print ``table`` (a rich Table) or write ``frame`` as CSV/JSON/Parquet (to ``output``)."""
+    from rich.console import Console
+
+    if fmt not in FORMATS:
+        raise ScalingError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if fmt == "table":
+        if output is not None:
+            raise ScalingError("--output needs --format csv, json or parquet")
+        Console().print(table)
+        return
+    if fmt == "parquet" and output is None:
+        raise ScalingError("--format parquet needs --output FILE")
+    if fmt == "parquet":
+        frame.to_parquet(output, index=False)
+        return
+    if fmt == "csv":
+        text = frame.to_csv(index=False)
+    else:
+        text = frame.to_json(orient="records", indent=2, double_precision=15)
+    if output is None:
+        typer.echo(text)
+    else:
+        from scaling.store import atomic_write_text
+
+        atomic_write_text(output, text)
+
+
+SHORT = {"majority": "maj", "best_of_n": "bon", "weighted_majority": "wmaj"}
+
+
+def _params(value) -> str:
+    if value is None or pd.isna(value):
+        return "?"
+    return f"{value / 1e9:.3g}B" if value >= 1e9 else f"{value / 1e6:.3g}M"
+
+
+def info(
+    runs: Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | parquet")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", help="Write here.")] = None,
+) -> None:
+    """Summarize runs: problems, samples per problem, accuracy, coverage, tokens, strategies."""
+    from rich import box
+    from rich.table import Table
+
+    from scaling.summary import summarize
+
+    frame = summarize(_open(runs))
+    greedy = frame["greedy_accuracy"].notna().any()
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        caption="P = problems; n = samples per problem; acc = mean per-sample accuracy; "
+        "cov = pass@n; tokens = completion tokens per sample (and their source); "
+        "maj = majority, bon = best-of-n, wmaj = weighted majority",
+        caption_justify="left",
+    )
+    table.add_column("model", overflow="fold", min_width=12)
+    for name in ("params", "P", "n", "acc", "cov") + (("greedy",) if greedy else ()):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("tokens", justify="right", no_wrap=True)
+    table.add_column("supports", min_width=4)
+    for r in frame.itertuples():
+        cells = [
+            r.model,
+            _params(r.params),
+            str(r.problems),
+            r.samples_per_problem,
+            _fmt(r.accuracy, "{:.4f}"),
+            _fmt(r.coverage, "{:.4f}"),
+        ]
+        if greedy:
+            cells.append(_fmt(r.greedy_accuracy, "{:.4f}"))
+        cells.append(f"{_fmt(r.mean_completion_tokens, '{:,.0f}')} {r.tokens_source}")
+        cells.append(" ".join(SHORT.get(x, x) for x in r.strategies.split(", ")))
+        table.add_row(*cells)
+    emit(frame, fmt, output, table)
+
+
+def verify(
+    runs: Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | parquet")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", help="Write here.")] = None,
+) -> None:
+    """Check runs fully: manifest, every Parquet file, keys, references, answer clusters."""
+    from rich.table import Table
+
+    from scaling.summary import verify_runs
+
+    frame = verify_runs(_open(runs))
+    table = Table(title="verify")
+    for name in ("run", "problems", "samples", "shards", "mixed clusters", "status"):
+        table.add_column(name, justify="left" if name in ("run", "status") else "right")
+    for r in frame.itertuples():
+        table.add_row(
+            r.run,
+            _fmt(r.problems, "{:,}"),
+            _fmt(r.samples, "{:,}"),
+            _fmt(r.shards, "{}"),
+            _fmt(r.mixed_clusters, "{}"),
+            "ok" if r.error is None else "[red]failed[/red]",
+        )
+    emit(frame, fmt, output, table)
+    bad = frame[frame["error"].notna()]
+    if len(bad):
+        raise ScalingError(f"{len(bad)} of {len(frame)} run(s) failed: {bad['error'].iloc[0]}")
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("info")(info)
+    app.command("verify")(verify)

@@ -1,0 +1,335 @@
+"""``scaling collect --search``: tree search over a problem set, written as a run, resumably.
+
+``search(config, spec)`` takes the same ``CollectConfig`` as ``collect`` (model, problem set,
+backend, reward model, sampling, seed, ``out``) and a ``SearchSpec`` (method, width, ...):
+
+1. loads the problems and renders the prompts as ``collect`` does (a search needs text prompts:
+   a model with a local tokenizer);
+2. opens or creates the run; its id hashes what ``collect``'s does plus the search settings, and
+   the manifest's ``search`` holds them ({method, width, beam_width | branching, temperature,
+   step_delimiter, max_depth, max_step_tokens, ...});
+3. under the run's lock, searches the problems that have no stored leaf yet, ``flush_samples //
+   width`` problems at a time (they advance together, sharing the engine's batches). After each
+   batch it records each problem's measured cost in ``problems.parquet`` (``search_tokens``:
+   completion tokens of every expansion; ``search_rm_tokens``: tokens the PRM read) and then
+   appends the finished leaves as one shard (graded; ``step_rewards`` = the PRM's step scores;
+   ``completion_tokens`` = the leaf's own solution). A crash loses at most the batch in flight; the
+   rerun searches exactly the missing problems with the same seeds;
+4. at the end records ``search.leaves_short`` (problems with fewer than ``width`` leaves: only the
+   depth cap cuts a search short), the token means and the PRM's total scored tokens.
+
+The simulator treats a search run as ``width`` samples per problem (no subsampling) whose compute
+is ``search_tokens`` (plus ``search_rm_tokens`` under ``full`` accounting).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+
+from collect.datasets import load_problems
+from collect.models import describe_model
+from collect.prompts import build_template, prompt_hash
+from collect.runner import (
+    CollectConfig,
+    CollectResult,
+    _ident,
+    _open_engines,
+    _progress,
+    _Session,
+    _token_stats,
+    default_backend,
+    load_model_facts,
+    summarize,
+)
+from collect.search.beam import beam_search
+from collect.search.mcts import mcts
+from collect.search.rebase import rebase
+from collect.search.tree import SEED_SCHEME, Expander, Tree
+from scaling.errors import ScalingError
+from scaling.grading import extract_answer, grade
+from scaling.store import Run, config_hash, new_manifest
+
+METHODS = ("rebase", "beam", "mcts")
+DEFAULT_BRANCHING = 4
+SEARCH_BACKENDS = ("vllm", "hf", "openai")
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """A tree search's settings.
+
+    ``width`` N: leaves per problem (REBASE's budget, beam search's beams, MCTS's rollouts).
+    ``beam_width`` M: beam search keeps N/M beams and expands each M times; MCTS expands a node
+    until it has M children (default 4 for both; REBASE takes none). ``temperature``: REBASE's
+    softmax temperature T_b. ``step_delimiter``: the stop string ending a step (``{k}`` = the
+    next step's number). ``max_depth``: most steps per solution. ``max_step_tokens``: token cap
+    per step. ``exploration``: MCTS's UCT constant c.
+    """
+
+    method: str
+    width: int
+    beam_width: int | None = None
+    temperature: float = 0.1
+    step_delimiter: str = "\n\n"
+    max_depth: int = 25
+    max_step_tokens: int = 256
+    exploration: float = 1.0
+
+    @property
+    def branching(self) -> int:
+        return self.beam_width if self.beam_width is not None else DEFAULT_BRANCHING
+
+    def check(self) -> None:
+        """Raise ScalingError for a setting outside its range."""
+        if self.method not in METHODS:
+            raise ScalingError(f"--search {self.method}: choose one of {', '.join(METHODS)}")
+        if self.width < 1:
+            raise ScalingError(f"--width {self.width}: must be at least 1")
+        if self.max_depth < 1:
+            raise ScalingError(f"--max-depth {self.max_depth}: must be at least 1")
+        if self.max_step_tokens < 1:
+            raise ScalingError(f"--max-step-tokens {self.max_step_tokens}: must be at least 1")
+        if not self.step_delimiter:
+            raise ScalingError("--step-delimiter: must not be empty")
+        if not self.temperature >= 0:
+            raise ScalingError(f"--rebase-temperature {self.temperature}: must be >= 0")
+        if self.method == "rebase" and self.beam_width is not None:
+            raise ScalingError("--beam-width applies to --search beam or mcts, not rebase")
+        if self.branching < 1:
+            raise ScalingError(f"--beam-width {self.branching}: must be at least 1")
+        if self.method == "beam" and self.width % self.branching:
+            raise ScalingError(
+                f"--beam-width {self.branching}: must divide --width {self.width} "
+                "(beam search keeps N/M beams)"
+            )
+
+    def describe(self) -> dict[str, Any]:
+        """The manifest's ``search`` fields."""
+        out: dict[str, Any] = {
+            "method": self.method,
+            "width": self.width,
+            "temperature": self.temperature if self.method == "rebase" else None,
+            "step_delimiter": self.step_delimiter,
+            "max_depth": self.max_depth,
+            "max_step_tokens": self.max_step_tokens,
+        }
+        if self.method == "beam":
+            out["beam_width"] = self.branching
+        if self.method == "mcts":
+            out.update(branching=self.branching, exploration=self.exploration)
+        return out
+
+    def run(self, trees: Sequence[Tree], expander: Expander) -> None:
+        """Search every tree (they advance together)."""
+        if self.method == "rebase":
+            rebase(trees, expander, self.width, self.temperature)
+        elif self.method == "beam":
+            beam_search(trees, expander, self.width, self.branching)
+        else:
+            mcts(trees, expander, self.width, self.branching, self.exploration)
+
+
+def leaf_rows(
+    trees: Sequence[Tree], references: dict[str, str], config: CollectConfig
+) -> pd.DataFrame:
+    """Store rows for the finished leaves of ``trees``, graded against ``references``."""
+    leaves = [(tree, i, leaf) for tree in trees for i, leaf in enumerate(tree.leaves)]
+    pids = [tree.problem_id for tree, _, _ in leaves]
+    grades = grade(
+        [extract_answer(leaf.solution) for _, _, leaf in leaves],
+        [references[p] for p in pids],
+        timeout=config.grade_timeout,
+        workers=config.grade_workers,
+        problem_ids=pids,
+    )
+    return pd.DataFrame(
+        {
+            "problem_id": pids,
+            "sample_idx": [i for _, i, _ in leaves],
+            "greedy": [False] * len(leaves),
+            "answer": [g.answer for g in grades],
+            "cluster": [g.cluster for g in grades],
+            "correct": [g.correct for g in grades],
+            "step_rewards": [list(leaf.step_rewards) for _, _, leaf in leaves],
+            "prompt_tokens": [tree.prompt_tokens for tree, _, _ in leaves],
+            "completion_tokens": [leaf.path_tokens for _, _, leaf in leaves],
+            "finish_reason": [leaf.finish_reason for _, _, leaf in leaves],
+            "text": [leaf.solution for _, _, leaf in leaves],
+        }
+    )
+
+
+class _SearchSession(_Session):
+    """A collect session whose unit of work is a batch of searched problems."""
+
+    def __init__(self, config, run, problems, template, backend, reward, spec: SearchSpec):
+        super().__init__(config, run, problems, template, backend, reward)
+        self.spec = spec
+        self.expander = Expander(
+            backend,
+            reward,
+            self.sampling,
+            max_step_tokens=spec.max_step_tokens,
+            max_depth=spec.max_depth,
+            delimiter=spec.step_delimiter,
+            stop=template.stop,
+            seed=config.seed,
+        )
+
+    def write(self, trees: Sequence[Tree]) -> int:
+        """Record the trees' costs, then append their leaves as one shard; returns policy tokens."""
+        self.run.update_problems(
+            pd.DataFrame(
+                {
+                    "problem_id": [t.problem_id for t in trees],
+                    "search_tokens": [t.policy_tokens for t in trees],
+                    "search_rm_tokens": [t.rm_tokens for t in trees],
+                }
+            )
+        )
+        frame = leaf_rows(trees, self.references, self.config)
+        self.run.append_samples(frame)
+        tokens = sum(t.policy_tokens for t in trees)
+        self.generated += len(frame)
+        self.tokens += tokens
+        self.save("running")
+        return tokens
+
+    def execute(self, todo: pd.DataFrame, prompts: dict[str, str], result, bar) -> None:
+        """Search the ``todo`` problems batch by batch, writing each batch when it is done."""
+        progress, task = bar
+        per_batch = max(1, self.config.flush_samples // self.spec.width)
+        complete = len(self.problems) - len(todo)
+        progress.update(task, problems=complete)
+
+        def show_rate() -> None:
+            rate = self.expander.generated_tokens / max(time.monotonic() - self.started, 1e-9)
+            progress.update(task, rate=f"{rate:,.0f}")
+
+        self.expander.on_expand = show_rate
+        try:
+            with progress:
+                for at in range(0, len(todo), per_batch):
+                    rows = todo.iloc[at : at + per_batch]
+                    trees = [
+                        Tree(pid, question, prompts[pid])
+                        for pid, question in zip(rows["problem_id"], rows["question"], strict=True)
+                    ]
+                    self.spec.run(trees, self.expander)
+                    self.write(trees)
+                    complete += len(trees)
+                    progress.update(task, advance=len(trees) * self.spec.width, problems=complete)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            raise
+        finally:
+            result.generated = self.generated
+            result.completion_tokens = self.tokens
+            result.wall_s = time.monotonic() - self.started
+            self.finish("interrupted" if result.interrupted else "complete")
+
+    def finish(self, status: str) -> None:
+        """Session status, token means, search cost totals and the count of short problems."""
+        self.save(status)
+        problems = self.run.problems()
+        stats = _token_stats(self.run)
+        searched = problems["search_tokens"].notna()
+        stats["total_search_tokens"] = int(problems.loc[searched, "search_tokens"].sum())
+        counts = self.run.samples(["problem_id"])["problem_id"].value_counts()
+        counts = counts.reindex(problems["problem_id"], fill_value=0)
+        short = int((counts < self.spec.width).sum())
+        rm_total = int(problems.loc[searched, "search_rm_tokens"].sum())
+        info = self.run.manifest["reward_model"]
+        self.run.update_manifest(
+            tokens=stats,
+            search={**self.spec.describe(), "leaves_short": short},
+            reward_model={**info, "scored_tokens": rm_total},
+        )
+
+
+def search(
+    config: CollectConfig, spec: SearchSpec, *, progress: bool = True, console=None
+) -> CollectResult:
+    """Tree-search every problem of ``config``'s problem set into the run at ``config.out``."""
+    config = replace(config, samples=spec.width)
+    config.check()
+    spec.check()
+    if config.greedy:
+        raise ScalingError(
+            "--greedy does not apply to --search (a search run has no greedy sample)"
+        )
+    if not config.reward_model:
+        raise ScalingError("--search needs a process reward model: pass --reward-model")
+    backend_name = config.backend or default_backend()
+    if backend_name not in SEARCH_BACKENDS:
+        raise ScalingError(
+            f"--backend {backend_name}: --search runs on {', '.join(SEARCH_BACKENDS)} (a search "
+            "makes one generate call per depth, which Ray Data would answer with a fresh worker "
+            "pool each time)"
+        )
+    problems = load_problems(
+        config.dataset,
+        question_field=config.question_field,
+        answer_field=config.answer_field,
+        limit=config.limit,
+        problems=config.problems,
+    )
+    tokenizer, model = load_model_facts(config, backend_name)
+    template = build_template(tokenizer, prompt_file=config.prompt_file)
+    prompts = [template.render(q) for q in problems.frame["question"]]
+    if not all(isinstance(p, str) for p in prompts):
+        raise ScalingError(
+            f"--model {config.model}: a search continues partial solutions, which needs a text "
+            "prompt; pass a model with a local tokenizer (--tokenizer) or a text --prompt-file"
+        )
+    phash = prompt_hash(prompts)
+    ident = {**_ident(config, model, problems, phash), "search": spec.describe()}
+    manifest = new_manifest(
+        model=model,
+        problem_set=problems.name,
+        sampling={
+            "temperature": config.temperature,
+            "top_p": config.top_p,
+            "max_tokens": config.max_tokens,
+            "seed": config.seed,
+            "seed_scheme": SEED_SCHEME,
+            "n": spec.width,
+            "greedy": False,
+        },
+        tokens={"source": "none", "assumption": None},
+        provenance={**problems.provenance, "collected_by": "scaling collect --search"},
+        prompt={"hash": phash, **template.describe()},
+        reward_model={"name": describe_model(config.reward_model)["name"], "kind": "prm"},
+        search=spec.describe(),
+        extra={"collect": {"sessions": [], "wall_s": 0.0, "gpu_s": 0.0}},
+        run_id=config_hash(ident),
+    )
+    run = Run.create(config.out, manifest, problems.frame, exist_ok=True)
+    result = CollectResult(run=run)
+    with run.lock():
+        stored = {pid for pid, _, _ in run.existing_keys()}
+        todo = problems.frame[~problems.frame["problem_id"].isin(stored)]
+        result.missing_before = len(todo) * spec.width
+        if len(todo):
+            backend, reward = _open_engines(config, backend_name, tokenizer)
+            try:
+                session = _SearchSession(config, run, problems, template, backend, reward, spec)
+                bar = _progress(progress, result.missing_before, len(problems), console)
+                by_id = dict(zip(problems.frame["problem_id"], prompts, strict=True))
+                session.execute(todo, by_id, result, bar)
+            finally:
+                if reward is not None:
+                    reward.close()
+                backend.close()
+    problems_frame = run.problems()
+    result.summary = {
+        **summarize(run, result, backend_name),
+        "search": run.manifest["search"],
+        "mean_search_tokens": float(problems_frame["search_tokens"].mean()),
+    }
+    return result

@@ -1,0 +1,136 @@
+"""Curve families: small declarative objects (formula, parameters with bounds and starting grid).
+
+A family maps its input variables (``inputs``) and parameters to the modelled quantity, the
+error rate ``err = 1 - accuracy`` for inference curves or the loss for Chinchilla's training law.
+``fn`` must broadcast: the engine passes inputs of shape ``(m,)`` and each parameter with shape
+``(B, 1)`` and expects ``(B, m)`` back. Adding a family is one ``Family(...)`` declaration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: hard bounds, starting values, and whether it is optimized as ``log``."""
+
+    name: str
+    bounds: tuple[float, float]
+    grid: tuple[float, ...]
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        lo, hi = self.bounds
+        if not lo < hi or (self.log and lo <= 0):
+            raise ValueError(f"parameter {self.name}: bad bounds {self.bounds}")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A law ``y = fn(*inputs, *params)``; ``formula`` is its human-readable form."""
+
+    name: str
+    formula: str
+    inputs: tuple[str, ...]
+    params: tuple[Param, ...]
+    fn: Callable[..., np.ndarray]
+    description: str = ""
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def __call__(self, *args: np.ndarray) -> np.ndarray:
+        return self.fn(*args)
+
+
+def _sigmoid(t: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * t))
+
+
+POWER = Family(
+    name="power",
+    formula="err = A * x^-a",
+    inputs=("x",),
+    params=(
+        Param("A", (1e-8, 1e3), (0.1, 0.5, 1.0), log=True),
+        Param("a", (1e-6, 5.0), (0.05, 0.2, 0.5, 1.0)),
+    ),
+    fn=lambda x, A, a: A * x**-a,
+    description="pure power law: error falls without floor",
+)
+
+SATURATING = Family(
+    name="saturating",
+    formula="err = E + A * x^-a",
+    inputs=("x",),
+    params=(
+        Param("E", (0.0, 1.0), (0.0, 0.05, 0.2, 0.5)),
+        Param("A", (1e-8, 1e3), (0.1, 0.5, 1.0), log=True),
+        Param("a", (1e-6, 5.0), (0.1, 0.5, 1.5)),
+    ),
+    fn=lambda x, E, A, a: E + A * x**-a,
+    description="power law with an irreducible error E (voting saturates)",
+)
+
+LOGISTIC = Family(
+    name="logistic",
+    formula="err = 1 - U / (1 + exp(-s * (ln x - m)))",
+    inputs=("x",),
+    params=(
+        Param("U", (1e-6, 1.0 - 1e-9), (0.3, 0.7, 0.95)),
+        Param("s", (1e-4, 20.0), (0.3, 1.0, 3.0), log=True),
+        Param("m", (-30.0, 40.0), (-2.0, 0.0, 2.0, 5.0)),
+    ),
+    fn=lambda x, U, s, m: 1.0 - U * _sigmoid(s * (np.log(x) - m)),
+    description="accuracy logistic in log x, ceiling U",
+)
+
+EXP_POWER = Family(
+    name="exp_power",
+    formula="-ln(1 - err) = a * x^-b",
+    inputs=("x",),
+    params=(
+        Param("a", (1e-8, 1e3), (0.1, 1.0, 3.0), log=True),
+        Param("b", (1e-6, 5.0), (0.05, 0.2, 0.5, 1.0)),
+    ),
+    fn=lambda x, a, b: -np.expm1(-a * x**-b),
+    description="Brown et al.'s exponentiated power law of coverage: pass@k = exp(-a k^-b)",
+)
+
+JOINT = Family(
+    name="joint",
+    formula="err = E + A / N^alpha + B / k^beta",
+    inputs=("N", "k"),
+    params=(
+        Param("E", (0.0, 1.0), (0.0, 0.1, 0.3)),
+        Param("A", (1e-8, 1e12), (1.0, 1e2, 1e4), log=True),
+        Param("alpha", (1e-6, 3.0), (0.1, 0.3, 0.6)),
+        Param("B", (1e-8, 1e3), (0.1, 0.5, 1.0), log=True),
+        Param("beta", (1e-6, 3.0), (0.1, 0.3, 0.6)),
+    ),
+    fn=lambda N, k, E, A, alpha, B, beta: E + A * N**-alpha + B * k**-beta,
+    description="inference joint law over model size N and samples k (Chinchilla Approach 3)",
+)
+
+CHINCHILLA = Family(
+    name="chinchilla",
+    formula="L = E + A / N^alpha + B / D^beta",
+    inputs=("N", "D"),
+    params=(
+        Param("E", (1e-3, 10.0), (0.5, 1.0, 2.0), log=True),
+        Param("A", (1e-3, 1e12), (1e1, 1e3, 1e5), log=True),
+        Param("alpha", (1e-3, 2.0), (0.1, 0.3, 0.6)),
+        Param("B", (1e-3, 1e12), (1e1, 1e3, 1e5), log=True),
+        Param("beta", (1e-3, 2.0), (0.1, 0.3, 0.6)),
+    ),
+    fn=lambda N, D, E, A, alpha, B, beta: E + A * N**-alpha + B * D**-beta,
+    description="Hoffmann et al.'s training loss law over parameters N and tokens D",
+)
+
+CURVE_FAMILIES: dict[str, Family] = {f.name: f for f in (POWER, SATURATING, LOGISTIC, EXP_POWER)}
+FAMILIES: dict[str, Family] = {**CURVE_FAMILIES, JOINT.name: JOINT, CHINCHILLA.name: CHINCHILLA}

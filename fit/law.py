@@ -1,0 +1,198 @@
+"""Fit a family to data, with bootstrap intervals: ``fit_law`` returns a ``LawFit``.
+
+AIC and BIC use the Gaussian likelihood of the standardized residuals with the scale profiled
+out: AIC = m ln(RSS/m) + 2p, BIC = m ln(RSS/m) + p ln m (m points, p parameters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fit.families import FAMILIES, Family
+from fit.results import FitResult, information_criteria, percentile_interval
+from fit.robust import Objective, as_inputs, standardization
+
+
+def get_family(family: Family | str) -> Family:
+    if isinstance(family, Family):
+        return family
+    try:
+        return FAMILIES[family]
+    except KeyError:
+        raise ValueError(f"unknown family {family!r}; known: {sorted(FAMILIES)}") from None
+
+
+@dataclass
+class Dataset:
+    """One curve to fit: inputs, observations, their standard errors, bootstrap replicates."""
+
+    x: Any
+    y: Any
+    sigma: Any = None
+    replicates: Any = None
+
+
+class LawFit(FitResult):
+    """A fitted family: ``params``, ``ci`` (bootstrap percentile), ``predict``, ``summary``."""
+
+    def __init__(
+        self,
+        family: Family,
+        inputs: tuple[np.ndarray, ...],
+        y: np.ndarray,
+        params: np.ndarray,
+        boot_params: np.ndarray,
+        residuals: np.ndarray,
+        settings: dict[str, Any],
+        level: float,
+    ):
+        self.family = family
+        self.name = family.name
+        self.formula = family.formula
+        self.inputs = inputs
+        self.y = y
+        self.level = level
+        self.settings = settings
+        names = list(family.param_names)
+        self.params = pd.Series(params, index=names, name=self.name)
+        self.boot_params = pd.DataFrame(boot_params, columns=names)
+        self._interval_frame(boot_params)
+        self.residuals = residuals
+        self.n_obs = int(y.size)
+        self.dof = self.n_obs - len(names)
+        self.rss = float(np.sum(residuals**2))
+        self.aic, self.bic = information_criteria(self.rss, self.n_obs, len(names))
+
+    def _eval(self, x: Any, theta: np.ndarray) -> np.ndarray:
+        inputs = as_inputs(self.family, x)
+        with np.errstate(all="ignore"):
+            return self.family.fn(*inputs, *theta.T[:, :, None])
+
+    def predict(self, x: Any) -> np.ndarray:
+        """The fitted law at ``x`` (same input conventions as the fit)."""
+        return self._eval(x, self.params.to_numpy()[None])[0]
+
+    def predict_draws(self, x: Any) -> np.ndarray:
+        """The law at ``x`` under each bootstrap refit: shape (replicates, m), rows aligned with
+        the replicates given (NaN where a refit failed)."""
+        return self._eval(x, self.boot_params.to_numpy())
+
+    def predict_interval(self, x: Any, level: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Percentile bootstrap interval (low, high) of the prediction at ``x``."""
+        if not self.n_boot:
+            nan = np.full(as_inputs(self.family, x)[0].shape, np.nan)
+            return nan, nan.copy()
+        lo, hi = percentile_interval(self.predict_draws(x), level or self.level)
+        return lo, hi
+
+    def extra_stats(self) -> dict[str, Any]:
+        return {**self.settings, "rss": self.rss}
+
+
+def _check(family: Family, data: Dataset, space: str) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    inputs = as_inputs(family, data.x)
+    y = np.asarray(data.y, dtype=float)
+    if y.shape != inputs[0].shape:
+        raise ValueError(f"{family.name}: y has shape {y.shape}, inputs {inputs[0].shape}")
+    if y.size <= len(family.params):
+        raise ValueError(
+            f"{family.name}: {y.size} points cannot fit {len(family.params)} parameters"
+        )
+    if space == "log" and not np.all(y > 0):
+        raise ValueError(f"{family.name}: log-space fit needs y > 0 (clip zero errors first)")
+    if data.replicates is not None and np.shape(data.replicates)[-1] != y.size:
+        raise ValueError(f"{family.name}: replicates must have {y.size} columns")
+    return inputs, y
+
+
+def fit_laws(
+    family: Family | str,
+    datasets: list[Dataset],
+    *,
+    loss: str = "huber",
+    delta: float = 1e-3,
+    space: str = "log",
+    level: float = 0.95,
+    start: Any = None,
+) -> list[LawFit]:
+    """Fit ``family`` to each data set, all at once; refit each bootstrap replicate.
+
+    Point fits start from every value of the family's grid (and ``start``, natural units);
+    replicate fits are warm-started from their data set's point fit.
+    """
+    family = get_family(family)
+    checked = [_check(family, d, space) for d in datasets]
+    inputs = [c[0] for c in checked]
+    ys = [c[1] for c in checked]
+    scales = [standardization(y, d.sigma, space) for y, d in zip(ys, datasets, strict=True)]
+    obj = Objective.stack(family, inputs, scales, loss=loss, delta=delta, space=space)
+    gy = obj.pad(ys)
+    z, _ = obj.point_fit(gy, start)
+    reps = [
+        np.atleast_2d(np.asarray(d.replicates, dtype=float))
+        for d in datasets
+        if d.replicates is not None
+    ]
+    boot = [np.empty((0, obj.n_params)) for _ in datasets]
+    if reps:
+        which = [i for i, d in enumerate(datasets) if d.replicates is not None]
+        rows = np.concatenate([np.full(len(r), i) for i, r in zip(which, reps, strict=True)])
+        gr = obj.pad(reps)
+        good = np.isfinite(np.where(obj.valid[rows], gr, 0.0)).all(axis=1)
+        zb = np.full((len(rows), obj.n_params), np.nan)
+        zb[good], fb = obj.solve(z[rows[good]], gr[good], rows[good])
+        zb[np.flatnonzero(good)[~np.isfinite(fb)]] = np.nan
+        for i in which:
+            boot[i] = obj.to_theta(zb[rows == i])
+    settings = {"loss": loss, "delta": delta, "space": space}
+    fits = []
+    for i, d in enumerate(datasets):
+        r = obj.residuals(z[i : i + 1], gy[i : i + 1], np.array([i]))[0, : ys[i].size]
+        st = {**settings, "weighted": d.sigma is not None}
+        fits.append(LawFit(family, inputs[i], ys[i], obj.to_theta(z[i]), boot[i], r, st, level))
+    return fits
+
+
+def fit_law(
+    family: Family | str,
+    x: Any,
+    y: Any,
+    *,
+    sigma: Any = None,
+    replicates: Any = None,
+    loss: str = "huber",
+    delta: float = 1e-3,
+    space: str = "log",
+    level: float = 0.95,
+    start: Any = None,
+) -> LawFit:
+    """Fit ``family`` to (x, y); refit each row of ``replicates`` (B, m) for intervals.
+
+    ``sigma``: standard errors of ``y`` (weights); ``loss``: "huber" (delta on standardized
+    residuals) or "l2"; ``space``: "log" or "linear" residuals; ``start``: an extra start (natural
+    units) besides the family's grid.
+    """
+    data = Dataset(x, y, sigma, replicates)
+    return fit_laws(family, [data], loss=loss, delta=delta, space=space, level=level, start=start)[
+        0
+    ]
+
+
+def select_by_aic(fits: dict[str, LawFit], min_dof: int = 2) -> tuple[str, str]:
+    """The family with the lowest AIC among fits with at least ``min_dof`` residual dof.
+
+    Returns (name, reason): the reason states the AIC of each candidate and what was excluded.
+    """
+    eligible = {k: f for k, f in fits.items() if f.dof >= min_dof and np.isfinite(f.aic)}
+    pool = eligible or fits
+    best = min(pool, key=lambda k: pool[k].aic)
+    scores = ", ".join(f"{k} {f.aic:.1f}" for k, f in sorted(pool.items(), key=lambda t: t[1].aic))
+    reason = f"lowest AIC ({scores})"
+    skipped = sorted(set(fits) - set(eligible))
+    if eligible and skipped:
+        reason += f"; too few points for {', '.join(skipped)}"
+    return best, reason

@@ -1,0 +1,426 @@
+"""The interactive frontier explorer: one self-contained HTML page (plotly.js inlined, no server).
+
+The page is built from plain tidy DataFrames, so a notebook can feed it anything:
+
+- ``points``: one row per observed (dataset, run, model, params, strategy, k) with ``flops`` and
+  ``tokens`` per problem (NaN where unknown: such points show on the samples axis only),
+  ``accuracy`` and its 95% interval ``ci_low``, ``ci_high``.
+- ``curves``: fitted curves, rows (dataset, run, strategy, pred, lo, hi, extrapolated) with
+  ``flops`` or ``k`` or both (the missing one is derived from the configuration's
+  FLOPs = a + b k, exact for both accountings); downsampled to ``MAX_CURVE_POINTS`` per curve,
+  keeping where extrapolation starts and ends.
+- ``frontier``: per (dataset, budget) the best configuration (model, strategy, k) with its
+  predicted ``accuracy``, ``ci_low``, ``ci_high``, ``extrapolated``, ``runner_up`` and ``margin``.
+- ``nopt`` (optional): the compute-optimal model size per (dataset, budget): ``n_opt``, ``lo``,
+  ``hi``; ``nopt_law`` (optional): per dataset the law N_opt = G C^a as a dict with ``G``, ``a``,
+  ``a_low``, ``a_high``.
+- ``levels`` (optional): accuracy by difficulty level (dataset, run, strategy, k, level,
+  accuracy [, ci_low, ci_high]).
+- ``meta``: ``flops`` (accounting name), optional ``title``, ``flops_note`` and ``datasets``
+  (per dataset: ``title``, ``provenance``, ``n_problems``).
+
+Floats are rounded for the page (accuracies to 5 decimals, FLOPs/tokens/params to 4 significant
+digits): it is a view, the exact numbers live in the tables ``scaling simulate``/``fit`` write.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.colors
+import plotly.offline
+
+from scaling import __version__
+from scaling.errors import ScalingError
+from scaling.store import atomic_write_text
+
+MAX_CURVE_POINTS = 60
+ACC_DECIMALS = 5
+SIG_DIGITS = 4
+SIZE_SCALE = "Plasma"  # sequential; the top (pale yellow) is cut off so every colour reads on white
+SIZE_SCALE_SPAN = (0.0, 0.8)  # largest model -> dark end, smallest -> light end
+UNKNOWN_SIZE_COLOR = "#8c8c8c"
+
+COLUMNS = {
+    "points": (
+        "dataset",
+        "run",
+        "model",
+        "params",
+        "strategy",
+        "k",
+        "flops",
+        "tokens",
+        "accuracy",
+        "ci_low",
+        "ci_high",
+    ),
+    "curves": ("dataset", "run", "strategy", "pred", "lo", "hi", "extrapolated"),
+    "frontier": (
+        "dataset",
+        "budget",
+        "model",
+        "strategy",
+        "k",
+        "accuracy",
+        "ci_low",
+        "ci_high",
+        "extrapolated",
+        "runner_up",
+        "margin",
+    ),
+    "nopt": ("dataset", "budget", "n_opt", "lo", "hi"),
+    "levels": ("dataset", "run", "strategy", "k", "level", "accuracy"),
+}
+
+
+def _check(frame: pd.DataFrame | None, name: str, *, optional: bool = False) -> None:
+    if frame is None:
+        if optional:
+            return
+        raise ScalingError(f"explorer: the '{name}' frame is required; pass a DataFrame")
+    if not isinstance(frame, pd.DataFrame):
+        raise ScalingError(f"explorer: '{name}' must be a pandas DataFrame, not {type(frame)}")
+    if missing := [c for c in COLUMNS[name] if c not in frame.columns]:
+        raise ScalingError(
+            f"explorer: the '{name}' frame lacks column(s) {', '.join(missing)}; "
+            f"it needs {', '.join(COLUMNS[name])}"
+        )
+
+
+def _sig(values: Any, digits: int = SIG_DIGITS) -> list:
+    """Round to ``digits`` significant digits; NaN becomes ``None`` (JSON null)."""
+    out = []
+    for v in np.asarray(values, dtype=float):
+        out.append(None if not math.isfinite(v) else float(f"{v:.{digits}g}"))
+    return out
+
+
+def _acc(values: Any) -> list:
+    arr = np.round(np.asarray(values, dtype=float), ACC_DECIMALS)
+    return [None if not math.isfinite(v) else float(v) for v in arr]
+
+
+def _ints(values: Any) -> list:
+    return [int(v) for v in np.asarray(values)]
+
+
+def size_colors(params: Mapping[str, float | None]) -> dict[str, str]:
+    """Model -> colour on a sequential scale of log10(params); unknown sizes are grey."""
+    known = {m: float(p) for m, p in params.items() if p is not None and p > 0 and p == p}
+    colors = dict.fromkeys(params, UNKNOWN_SIZE_COLOR)
+    if not known:
+        return colors
+    logs = {m: math.log10(p) for m, p in known.items()}
+    lo, hi = min(logs.values()), max(logs.values())
+    start, stop = SIZE_SCALE_SPAN
+    for m, v in logs.items():
+        frac = 0.5 if hi == lo else (hi - v) / (hi - lo)
+        colors[m] = plotly.colors.sample_colorscale(SIZE_SCALE, [start + frac * (stop - start)])[0]
+    return colors
+
+
+def _downsample(curve: pd.DataFrame, limit: int = MAX_CURVE_POINTS) -> pd.DataFrame:
+    """At most ``limit`` rows, evenly spaced in row order (log-spaced grids stay log-spaced),
+    always keeping both ends and the rows where ``extrapolated`` switches."""
+    n = len(curve)
+    if n <= limit:
+        return curve
+    keep = set(np.round(np.linspace(0, n - 1, limit)).astype(int))
+    flag = curve["extrapolated"].to_numpy(bool)
+    switches = np.flatnonzero(flag[1:] != flag[:-1])
+    keep |= set(switches) | set(switches + 1)
+    return curve.iloc[sorted(keep)]
+
+
+def _affine_in_k(pts: pd.DataFrame) -> tuple[float, float] | None:
+    """(a, b) of FLOPs = a + b k over a configuration's observed points: exact for both
+    accountings (prefill once per problem, decode per sample); None if it cannot be fitted."""
+    ok = pts[np.isfinite(pts["flops"].astype(float))]
+    if ok["k"].nunique() < 2:
+        return None
+    b, a = np.polyfit(ok["k"].to_numpy(float), ok["flops"].to_numpy(float), 1)
+    return (a, b) if b > 0 else None
+
+
+def _curve_axes(curve: pd.DataFrame, pts: pd.DataFrame) -> tuple[list | None, list | None]:
+    """FLOPs and samples k along a fitted curve: its own columns, the missing one derived from
+    the configuration's FLOPs = a + b k."""
+    line = _affine_in_k(pts)
+    flops = curve["flops"].to_numpy(float) if "flops" in curve.columns else None
+    ks = curve["k"].to_numpy(float) if "k" in curve.columns else None
+    if line is not None:
+        a, b = line
+        flops = a + b * ks if flops is None else flops
+        ks = (flops - a) / b if ks is None else ks
+    if flops is not None and not np.isfinite(flops).any():
+        flops = None
+    return (None if flops is None else _sig(flops)), (None if ks is None else _sig(ks))
+
+
+def _config_payload(
+    cid: int,
+    key: tuple,
+    pts: pd.DataFrame,
+    curve: pd.DataFrame | None,
+    levels: pd.DataFrame | None,
+    color: str,
+) -> dict:
+    dataset, run, strategy = key
+    pts = pts.sort_values(["k", "flops"])
+    first = pts.iloc[0]
+    params = first["params"]
+    payload: dict[str, Any] = {
+        "id": cid,
+        "run": str(run),
+        "model": str(first["model"]),
+        "params": None if pd.isna(params) else float(params),
+        "strategy": str(strategy),
+        "color": color,
+        "points": {
+            "k": _ints(pts["k"]),
+            "flops": _sig(pts["flops"]),
+            "tokens": _sig(pts["tokens"]),
+            "acc": _acc(pts["accuracy"]),
+            "lo": _acc(pts["ci_low"]),
+            "hi": _acc(pts["ci_high"]),
+        },
+        "curve": None,
+        "levels": None,
+    }
+    if curve is not None and len(curve):
+        curve = _downsample(curve.sort_values("k" if "k" in curve.columns else "flops"))
+        flops, ks = _curve_axes(curve, pts)
+        payload["curve"] = {
+            "flops": flops,
+            "k": ks,
+            "pred": _acc(curve["pred"]),
+            "lo": _acc(curve["lo"]),
+            "hi": _acc(curve["hi"]),
+            "extrap": _ints(curve["extrapolated"].astype(bool)),
+        }
+    if levels is not None and len(levels):
+        levels = levels.sort_values(["k", "level"])
+        has_ci = {"ci_low", "ci_high"} <= set(levels.columns)
+        payload["levels"] = {
+            "k": _ints(levels["k"]),
+            "level": [str(v) for v in levels["level"]],
+            "acc": _acc(levels["accuracy"]),
+            "lo": _acc(levels["ci_low"]) if has_ci else None,
+            "hi": _acc(levels["ci_high"]) if has_ci else None,
+        }
+    return payload
+
+
+def _frontier_payload(front: pd.DataFrame, run_of: dict, ids: dict, dataset: str) -> dict:
+    front = front.sort_values("budget")
+    config = []
+    for row in front.itertuples(index=False):
+        run = getattr(row, "run", None) or run_of.get(row.model)
+        cid = ids.get((dataset, run, row.strategy))
+        if cid is None:
+            raise ScalingError(
+                f"explorer: frontier row (budget {row.budget:.3g}) names {row.model} / "
+                f"{row.strategy}, which has no observed points in data set {dataset}; "
+                "build the frontier from the same simulation as the points"
+            )
+        config.append(cid)
+    margin = front["margin"].to_numpy(float)
+    return {
+        "budget": _sig(front["budget"]),
+        "config": config,
+        "model": [str(v) for v in front["model"]],
+        "strategy": [str(v) for v in front["strategy"]],
+        "k": _ints(front["k"]),
+        "acc": _acc(front["accuracy"]),
+        "lo": _acc(front["ci_low"]),
+        "hi": _acc(front["ci_high"]),
+        "extrap": _ints(front["extrapolated"].astype(bool)),
+        "runner_up": ["" if pd.isna(v) else str(v) for v in front["runner_up"]],
+        "margin": _acc(margin),
+    }
+
+
+def _law_payload(law: Mapping[str, Any] | None) -> dict | None:
+    if not law:
+        return None
+    missing = [key for key in ("G", "a", "a_low", "a_high") if key not in law]
+    if missing:
+        raise ScalingError(
+            f"explorer: nopt_law entry lacks {', '.join(missing)}; give G, a, a_low, a_high"
+        )
+    return {key: float(f"{float(law[key]):.6g}") for key in ("G", "a", "a_low", "a_high")}
+
+
+def page_data(
+    *,
+    points: pd.DataFrame,
+    curves: pd.DataFrame,
+    frontier: pd.DataFrame,
+    nopt: pd.DataFrame | None = None,
+    nopt_law: Mapping[str, Mapping[str, Any]] | None = None,
+    levels: pd.DataFrame | None = None,
+    meta: Mapping[str, Any],
+) -> dict:
+    """The JSON-able payload the page's script renders (one entry per data set)."""
+    _check(points, "points")
+    _check(curves, "curves")
+    if not {"flops", "k"} & set(curves.columns):
+        raise ScalingError("explorer: the 'curves' frame needs a 'flops' or a 'k' column (or both)")
+    _check(frontier, "frontier")
+    _check(nopt, "nopt", optional=True)
+    _check(levels, "levels", optional=True)
+    if "flops" not in meta:
+        raise ScalingError("explorer: meta lacks 'flops' (the FLOPs accounting name, e.g. paper)")
+    if points.empty:
+        raise ScalingError("explorer: the 'points' frame is empty; simulate at least one run")
+    flops = points["flops"].astype(float)
+    bad = points[flops.le(0) | np.isinf(flops)]
+    if len(bad):
+        row = bad.iloc[0]
+        raise ScalingError(
+            f"explorer: run {row['run']} strategy {row['strategy']} k={row['k']} has FLOPs "
+            f"{row['flops']}; FLOPs must be positive, or NaN where they are unknown"
+        )
+    ds_meta = meta.get("datasets", {})
+    curve_groups = dict(tuple(curves.groupby(["dataset", "run", "strategy"], sort=False)))
+    level_groups = (
+        {} if levels is None else dict(tuple(levels.groupby(["dataset", "run", "strategy"])))
+    )
+    datasets = []
+    present = sorted(points["dataset"].unique())
+    order = [d for d in ds_meta if d in present] + [d for d in present if d not in ds_meta]
+    for dataset in order:
+        ds_points = points[points["dataset"] == dataset]
+        model_params = (
+            ds_points.groupby("model", sort=False)["params"].first().astype(float).to_dict()
+        )
+        colors = size_colors(model_params)
+        by_size = sorted(
+            model_params, key=lambda m: (np.nan_to_num(model_params[m], nan=np.inf), m)
+        )
+        configs, ids = [], {}
+        groups = ds_points.groupby(["run", "strategy"], sort=False)
+        keys = sorted(
+            groups.groups,
+            key=lambda rs: (by_size.index(groups.get_group(rs)["model"].iloc[0]), str(rs[1])),
+        )
+        for run, strategy in keys:
+            key = (dataset, run, strategy)
+            pts = groups.get_group((run, strategy))
+            ids[key] = len(configs)
+            configs.append(
+                _config_payload(
+                    len(configs),
+                    key,
+                    pts,
+                    curve_groups.get(key),
+                    level_groups.get(key),
+                    colors[pts["model"].iloc[0]],
+                )
+            )
+        run_of = ds_points.groupby("model")["run"].first().to_dict()
+        ds_front = frontier[frontier["dataset"] == dataset]
+        ds_nopt = None if nopt is None else nopt[nopt["dataset"] == dataset].sort_values("budget")
+        info = ds_meta.get(dataset, {})
+        datasets.append(
+            {
+                "name": str(dataset),
+                "title": str(info.get("title", dataset)),
+                "provenance": str(info.get("provenance", "")),
+                "n_problems": info.get("n_problems"),
+                "models": [
+                    {
+                        "model": m,
+                        "params": None if model_params[m] != model_params[m] else model_params[m],
+                        "color": colors[m],
+                    }
+                    for m in by_size
+                ],
+                "strategies": sorted({c["strategy"] for c in configs}),
+                "configs": configs,
+                "frontier": _frontier_payload(ds_front, run_of, ids, str(dataset))
+                if len(ds_front)
+                else None,
+                "nopt": None
+                if ds_nopt is None or ds_nopt.empty
+                else {
+                    "budget": _sig(ds_nopt["budget"]),
+                    "n": _sig(ds_nopt["n_opt"]),
+                    "lo": _sig(ds_nopt["lo"]),
+                    "hi": _sig(ds_nopt["hi"]),
+                },
+                "law": _law_payload((nopt_law or {}).get(dataset)),
+            }
+        )
+    return {
+        "title": str(meta.get("title", "Inference scaling: the compute frontier")),
+        "flops": str(meta["flops"]),
+        "flops_note": str(meta.get("flops_note", "")),
+        "version": __version__,
+        "datasets": datasets,
+    }
+
+
+def _asset(name: str) -> str:
+    return resources.files("scaling").joinpath(name).read_text(encoding="utf-8")
+
+
+def _inline_json(data: Any) -> str:
+    """JSON safe inside a ``<script>`` element (no ``</`` sequences, no NaN)."""
+    return json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+
+
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'unsafe-inline'; img-src data: blob:; font-src data:"
+)
+
+
+def explorer_html(**frames: Any) -> str:
+    """The page as one HTML string; takes the keyword arguments of ``write_explorer``."""
+    data = page_data(**frames)
+    title = data["title"].replace("&", "&amp;").replace("<", "&lt;")
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{title}</title><style>{_asset('explorer.css')}</style>"
+        f"<script>{plotly.offline.get_plotlyjs()}</script></head>"
+        "<body><div id='app'></div>"
+        f"<script id='explorer-data' type='application/json'>{_inline_json(data)}</script>"
+        f"<script>{_asset('explorer.js')}</script></body></html>\n"
+    )
+
+
+def write_explorer(
+    path: str | Path,
+    *,
+    points: pd.DataFrame,
+    curves: pd.DataFrame,
+    frontier: pd.DataFrame,
+    nopt: pd.DataFrame | None = None,
+    nopt_law: Mapping[str, Mapping[str, Any]] | None = None,
+    levels: pd.DataFrame | None = None,
+    meta: Mapping[str, Any],
+) -> Path:
+    """Write the self-contained explorer page to ``path`` (atomically) and return the path."""
+    html = explorer_html(
+        points=points,
+        curves=curves,
+        frontier=frontier,
+        nopt=nopt,
+        nopt_law=nopt_law,
+        levels=levels,
+        meta=meta,
+    )
+    path = Path(path)
+    atomic_write_text(path, html)
+    return path

@@ -1,0 +1,104 @@
+"""What a run holds, in figures one can check by hand (the API behind ``scaling info``/``verify``).
+
+For a run with n_i pooled (non-greedy) samples and c_i correct ones on problem i = 1..P:
+
+- accuracy  = (1/P) sum_i c_i / n_i      mean per-sample accuracy (pass@1, unbiased)
+- coverage  = (1/P) sum_i [c_i > 0]      pass@n_i: some sample of the problem is correct
+- greedy    = mean correctness of the temperature-0 samples (where the run has them)
+- tokens    = mean completion tokens per sample: measured from the samples where they carry
+  counts, else the manifest's declared mean (source ``mean`` or ``assumed``)
+
+Problems without pooled samples are left out of accuracy and coverage.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow.compute as pc
+
+from scaling.store import Run
+
+COLUMNS = ["problem_id", "greedy", "correct", "cluster", "reward", "step_rewards"]
+
+
+def strategies(run: Run, table=None) -> list[str]:
+    """The strategies the simulator can replay on this run's samples.
+
+    pass@k needs correctness only; majority voting needs answer clusters; best-of-n and
+    weighted majority need a reward (an ORM score, or PRM step scores); greedy needs a
+    temperature-0 sample."""
+    t = table if table is not None else run.sample_table(COLUMNS)
+    has = {name: t.num_rows > t.column(name).null_count for name in ("cluster", "reward")}
+    steps = t.column("step_rewards")
+    has["steps"] = t.num_rows > steps.null_count
+    out = []
+    if t.num_rows and pc.any(t.column("greedy")).as_py():
+        out.append("greedy")
+    out.append("pass")
+    if has["cluster"]:
+        out.append("majority")
+    if has["reward"] or has["steps"]:
+        out += ["best_of_n", "weighted_majority"]
+    return out
+
+
+def _tokens(run: Run) -> tuple[float | None, str]:
+    t = run.sample_table(["greedy", "completion_tokens"])
+    counts = t.column("completion_tokens")
+    if t.num_rows and counts.null_count == 0:
+        return pc.mean(counts).as_py(), "measured"
+    tokens = run.manifest["tokens"]
+    return tokens.get("mean_completion_tokens"), tokens.get("source", "none")
+
+
+def summarize(runs: list[Run]) -> pd.DataFrame:
+    """One row per run: size, accuracy, coverage, tokens and supported strategies."""
+    rows = []
+    for run in runs:
+        table = run.sample_table(COLUMNS)
+        frame = table.select(["problem_id", "greedy", "correct"]).to_pandas()
+        pooled = frame[~frame["greedy"]]
+        per = pooled.groupby("problem_id", observed=True)["correct"].agg(["size", "sum", "mean"])
+        greedy = frame.loc[frame["greedy"], "correct"]
+        tokens, source = _tokens(run)
+        n_min, n_max = (int(per["size"].min()), int(per["size"].max())) if len(per) else (0, 0)
+        rows.append(
+            {
+                "run": str(run.path),
+                "model": run.name,
+                "params": run.params,
+                "problem_set": run.manifest["problem_set"],
+                "problems": len(run.problems()),
+                "samples": len(pooled),
+                "samples_per_problem": str(n_min) if n_min == n_max else f"{n_min}-{n_max}",
+                "accuracy": float(per["mean"].mean()) if len(per) else None,
+                "coverage": float((per["sum"] > 0).mean()) if len(per) else None,
+                "greedy_accuracy": float(greedy.mean()) if len(greedy) else None,
+                "mean_completion_tokens": tokens,
+                "tokens_source": source,
+                "strategies": ", ".join(strategies(run, table)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def verify_runs(runs: list[Run]) -> pd.DataFrame:
+    """Check each run fully (``Run.verify``) and whether any answer cluster mixes correct and
+    incorrect samples (voting would then be ill-defined). One row per run; ``error`` holds the
+    first problem found, None when the run is sound."""
+    from scaling.errors import ScalingError
+
+    rows = []
+    for run in runs:
+        row = {"run": str(run.path), "problems": None, "samples": None, "shards": None}
+        try:
+            row.update(run.verify())
+            s = run.samples(["problem_id", "cluster", "correct"]).dropna(subset=["cluster"])
+            mixed = s.groupby(["problem_id", "cluster"], observed=True)["correct"].nunique()
+            row["mixed_clusters"] = int((mixed > 1).sum())
+            row["error"] = None
+        except ScalingError as e:
+            row["mixed_clusters"] = None
+            row["error"] = str(e)
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,169 @@
+"""Answer extraction, math-verify equivalence, cluster keys and the grading pool's timeouts."""
+
+import threading
+import time
+
+import pytest
+
+from scaling import grading
+from scaling.grading import Grade, cluster_answers, extract_answer, grade, normalize_answer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("so $x = 2$ and the area is $\\boxed{\\frac{1}{2}}$.", "\\frac{1}{2}"),
+        ("first \\boxed{1}, then \\boxed{8}", "8"),
+        ("\\boxed{1} ... so the count is 8.\n\nANSWER: 8", "8"),  # the later one wins
+        ("ANSWER: $\\boxed{199}$", "199"),
+        ("**ANSWER: 432**", "432"),
+        ("\\[ \\text{ANSWER: } 730 \\]", "730"),
+        ("\\[\n\\text{ANSWER: 11}\n\\]", "11"),
+        ("The final answer is $\\boxed{5}$. I hope it is correct.", "5"),
+        ("ANSWER: The final answer is 5. I hope it is correct.", "5"),
+        ("The answer is: 3.5", "3.5"),
+        ("So the Answer is: 220", "220"),
+        ("The answer is 84.\n\nSo the Answer is 84.", "84"),
+        ("ANSWER:\n\n42", "42"),
+        ("\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}", "\\left( 3, \\frac{\\pi}{2} \\right)"),
+        ("\\boxed 7 is it", "7"),
+        ("no final answer here", None),
+        ("", None),
+        (None, None),
+        ("unbalanced \\boxed{3", None),
+    ],
+)
+def test_extract_answer(text, expected):
+    assert extract_answer(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  $\\boxed{5}$. ", "5"),
+        ("**5**", "5"),
+        ("$$5$$", "5"),
+        ("\\( 5 \\)", "5"),
+        ("$5$ and $6$", "$5$ and $6$"),  # not one wrapper: left alone
+        ("\\frac{1}{2}", "\\frac{1}{2}"),
+        ("   ", None),
+    ],
+)
+def test_normalize_answer(raw, expected):
+    assert normalize_answer(raw) == expected
+
+
+# What math-verify decides (reference, prediction, equal?) -- documented in scaling.grading.
+EQUIVALENCES = [
+    ("0.5", "1/2", True),  # fractions
+    ("0.5", "\\frac{1}{2}", True),
+    ("\\frac{1}{2}", "\\dfrac12", True),  # LaTeX variants
+    ("\\frac{3}{4}", "0.75", True),
+    ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}{2}", True),
+    ("2\\sqrt{2}", "\\sqrt{8}", True),
+    ("1\\frac{1}{10}", "1.1", True),  # mixed number
+    ("5", "5 cm", True),  # units are dropped
+    ("5", "5\\text{ cm}", True),
+    ("90", "90^\\circ", True),
+    ("18", "\\$18", True),
+    ("7", "\\boxed{7}", True),  # \boxed
+    ("50\\%", "0.5", True),  # percentages equal their fraction and their number
+    ("50\\%", "50", True),
+    ("10{,}000", "10000", True),  # thousands separators
+    ("026", "26", True),  # leading zeros (AIME answers)
+    ("5", "x = 5", True),  # an equation's right-hand side
+    ("1/3", "0.333333", True),  # decimals equal at 6 places
+    ("1/3", "0.333", False),
+    ("(0,1]", "(0, 1]", True),  # intervals
+    ("(0,1]", "(0,1)", False),
+    ("[0,1]", "(0,1]", False),
+    ("\\{1,2\\}", "\\{2,1\\}", True),  # sets
+    ("(x+1)^2", "x^2+2x+1", True),  # symbolic
+    ("\\pi", "3.14159", False),
+    ("8", "9", False),
+]
+
+
+@pytest.mark.parametrize(("reference", "prediction", "equal"), EQUIVALENCES)
+def test_equivalence(reference, prediction, equal):
+    (g,) = grade([prediction], [reference], workers=0)
+    assert g.correct is equal
+    if equal:  # every correct answer takes the reference's key
+        (ref,) = grade([reference], [reference], workers=0)
+        assert g.cluster == ref.cluster
+
+
+def test_equivalent_answers_share_one_cluster():
+    answers = ["1/2", "0.5", "\\frac{1}{2}", "50\\%", "\\dfrac{2}{4}", "0.50"]
+    keys = cluster_answers(answers)
+    assert len(set(keys)) == 1 and keys[0] == "0.5"
+    keys = cluster_answers(["(x+1)^2", "x^2+2x+1", "x^2+1", "\\{2,1\\}", "1,2", None])
+    assert keys[0] == keys[1] != keys[2]
+    assert keys[3] == keys[4] == "{1, 2}" and keys[5] is None
+
+
+def test_grades_of_one_problem():
+    preds = ["1/2", "0.5", "1/3", None, "0.333333", "hello world and more words"]
+    graded = grade(preds, ["\\frac{1}{2}"] * len(preds), workers=0)
+    assert [g.correct for g in graded] == [True, True, False, False, False, False]
+    assert graded[0].cluster == graded[1].cluster == "0.5"
+    assert graded[2].cluster == graded[4].cluster == "0.333333"  # same wrong value: one cluster
+    assert graded[3] == Grade(None, None, False)
+    assert graded[5].cluster == "hello world and more words"  # prose stays text
+    assert graded[1].answer == "0.5"
+
+
+def test_wrong_answer_never_joins_the_correct_cluster():
+    # 333333/1000000 has 1/3's 6-decimal key, but verify compares two fractions exactly.
+    preds = ["1/3", "333333/1000000", "\\frac{333333}{1000000}"]
+    graded = grade(preds, ["1/3"] * 3, workers=0)
+    assert [g.correct for g in graded] == [True, False, False]
+    assert graded[0].cluster == "0.333333"
+    assert graded[1].cluster == graded[2].cluster == "0.333333 (not the reference)"
+
+
+def test_problems_are_kept_apart():
+    graded = grade(["4", "4"], ["4", "5"], problem_ids=["a", "b"], workers=0)
+    assert [g.correct for g in graded] == [True, False]
+
+
+def test_pool_gives_the_same_grades(monkeypatch):
+    preds = ["1/2", "0.5", "2", "\\frac{3}{4}", "0.75", None, "x=3", "(x+1)^2"] * 3
+    refs = ["0.5", "0.5", "2", "0.75", "0.75", "1", "3", "x^2+2x+1"] * 3
+    ids = [f"p{i % 8}" for i in range(len(preds))]
+    inprocess = grade(preds, refs, problem_ids=ids, workers=0)
+    monkeypatch.setattr(grading, "INPROCESS_MAX", 0)
+    monkeypatch.setattr(grading, "CHUNK", 2)
+    assert grade(preds, refs, problem_ids=ids, workers=2) == inprocess
+
+
+def test_grading_off_the_main_thread_uses_the_pool():
+    out = {}
+    thread = threading.Thread(target=lambda: out.update(g=grade(["0.5"], ["1/2"])))
+    thread.start()
+    thread.join(60)
+    assert out["g"][0].correct
+
+
+def test_power_tower_does_not_hang_in_process():
+    start = time.monotonic()
+    (g,) = grade(["2^{2^{2^{30}}}"], ["5"], timeout=1, workers=0)
+    assert not g.correct and time.monotonic() - start < 20
+
+
+def hang_on_marked(gold, preds, seconds):
+    """A pool task that never returns when it meets the answer "hang" (an uninterruptible hang)."""
+    if "hang" in preds:
+        time.sleep(3600)
+    return grading._grade_group(gold, preds, seconds)
+
+
+def test_parent_deadline_turns_a_hung_answer_into_a_failed_grade():
+    groups = [("1", ("1", "hang", "2")), ("5", ("5",))]
+    done = []
+    results = grading._run_pool(groups, 0.2, 2, done.append, fn=hang_on_marked)
+    (k1, c1, n1), (k2, c2, n2), (k3, c3, n3) = results[0]
+    assert (k1, c1, n1) == ("1", True, None) and (k3, c3) == ("2", False) and n3 is None
+    assert (k2, c2) == ("hang", False) and "grading did not finish" in n2
+    assert results[1] == [("5", True, None)]
+    assert sum(done) == 4

@@ -1,0 +1,293 @@
+"""Every importer on the real shared data (and on fixtures of the documented shapes)."""
+
+import csv
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scaling.errors import ScalingError
+from scaling.importers import ImportOptions, import_run, read_source
+from scaling.paths import data_dir
+from scaling.store import Run
+
+REPO = Path(__file__).resolve().parents[1]
+RAW = REPO.parent / "shared" / "data"
+FIXTURES = Path(__file__).parent / "fixtures"
+AIME = RAW / "samples" / "otis_mock_aime"
+LLMONK = RAW / "samples" / "llmonk_pythia_math_counts.csv"
+QWEN = RAW / "samples" / "qwen25_math_cot100.jsonl"
+if not RAW.is_dir():
+    pytest.skip(
+        "the shared raw data (../shared/data) is not beside this checkout", allow_module_level=True
+    )
+
+
+def files(path: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
+    }
+
+
+# -- inspect ------------------------------------------------------------------------------------
+def test_inspect_mock_aime(tmp_path):
+    model = "llama-3-8b-instruct"
+    run, imported = import_run(
+        "inspect", AIME / model, tmp_path / "run", ImportOptions(model=model)
+    )
+    records = json.loads((AIME / model / "summaries.json").read_text())
+    header = json.loads((AIME / model / "header.json").read_text())
+    s = run.samples()
+    assert len(s) == 720 and s["problem_id"].nunique() == 45
+    assert sorted(s["sample_idx"].unique()) == list(range(16))  # epochs 1..16 -> 0..15
+    assert run.problems()["answer"].iloc[0] == records[0]["target"]
+    m = run.manifest
+    assert m["model"] == {"name": model, "params": 8.03e9, "n_layers": 32, "d_model": 4096}
+    usage = header["stats"]["model_usage"]["sagemaker/meta-llama/Meta-Llama-3-8B-Instruct"]
+    assert m["tokens"]["source"] == "mean"
+    assert m["tokens"]["mean_completion_tokens"] == usage["output_tokens"] / 720
+    assert m["tokens"]["mean_prompt_tokens"] == usage["input_tokens"] / 720
+    stored = sum(r["scores"]["model_graded"]["value"] == "C" for r in records)
+    grader = m["extra"]["stored_grader"]
+    assert grader["stored_correct"] == stored == 6
+    assert grader["regraded_correct"] == int(s["correct"].sum()) == 2
+    assert grader["agreement"] == grader["agree"] / 720 and grader["agreement"] > 0.98
+    assert imported.report["agreement with stored verdicts"] == {
+        k: grader[k] for k in imported.report["agreement with stored verdicts"]
+    }
+    assert "text" not in s.columns or s["text"].isna().all()
+
+
+def test_inspect_eval_zip_and_json_log_with_usage(tmp_path):
+    model = AIME / "phi-4"
+    header = json.loads((model / "header.json").read_text())
+    records = json.loads((model / "summaries.json").read_text())
+    with zipfile.ZipFile(tmp_path / "log.eval", "w") as z:
+        z.write(model / "header.json", "header.json")
+        z.write(model / "summaries.json", "summaries.json")
+    from_zip = read_source("inspect", tmp_path / "log.eval", ImportOptions(workers=0))
+    from_dir = read_source("inspect", model, ImportOptions(workers=0))
+    assert from_zip.samples.equals(from_dir.samples)
+    assert (
+        from_zip.manifest["model"]["name"] == "phi-4"
+    )  # looked up from 'sagemaker/microsoft/phi-4'
+    for i, r in enumerate(records):
+        r["output"] = {"completion": r["scores"]["model_graded"]["answer"]}
+        r["output"]["usage"] = {"input_tokens": 100 + i, "output_tokens": 10 * i}
+    (tmp_path / "log.json").write_text(json.dumps({**header, "samples": records}))
+    log = read_source("inspect", tmp_path / "log.json", ImportOptions(workers=0, text=True))
+    assert log.manifest["tokens"]["source"] == "measured"
+    assert log.samples["completion_tokens"].sum() == sum(10 * i for i in range(720))
+    assert log.samples["correct"].tolist() == from_dir.samples["correct"].tolist()
+    assert log.samples["text"].notna().all()
+
+
+def test_inspect_needs_a_scorer_choice_when_there_are_several(tmp_path):
+    header = json.loads((AIME / "phi-4" / "header.json").read_text())
+    records = json.loads((AIME / "phi-4" / "summaries.json").read_text())[:2]
+    for r in records:
+        r["scores"]["match"] = {"value": "I", "answer": "1"}
+    (tmp_path / "log.json").write_text(json.dumps({**header, "samples": records}))
+    with pytest.raises(ScalingError, match="--scorer .*match, model_graded"):
+        read_source("inspect", tmp_path / "log.json")
+
+
+# -- qwen-eval ----------------------------------------------------------------------------------
+def test_qwen_eval():
+    rows = [json.loads(line) for line in QWEN.read_text().splitlines()]
+    imported = read_source("qwen-eval", QWEN, ImportOptions(text=True))
+    s, p = imported.samples, imported.problems
+    assert len(s) == 800 and len(p) == 100
+    assert p["level"].tolist() == [int(r["level"].split()[1]) for r in rows]
+    assert s["reward"].tolist() == [x[-1] for r in rows for x in r["pred_score"]]
+    assert s["text"].tolist() == [t for r in rows for t in r["code"]]
+    assert s["answer"].iloc[0] == rows[0]["pred"][0]
+    stored = sum(sum(r["score"]) for r in rows)
+    grader = imported.manifest["extra"]["stored_grader"]
+    assert grader["stored_correct"] == stored == 728
+    # one disagreement: "10000" against the reference "10{,}000", which math-verify accepts
+    assert grader["we_accept_they_reject"] == 1 and grader["we_reject_they_accept"] == 0
+    assert imported.manifest["reward_model"]["kind"] == "orm"
+    assert imported.manifest["model"]["params"] is None  # the source does not say which size
+    # clusters are consistent: a cluster is entirely correct or entirely wrong
+    mixed = s.groupby(["problem_id", "cluster"], observed=True)["correct"].nunique()
+    assert (mixed == 1).all()
+
+
+# -- counts -------------------------------------------------------------------------------------
+def test_counts_pythia(tmp_path):
+    table = [r for r in csv.DictReader(LLMONK.open()) if r["model"] == "Pythia 12B"]
+    options = ImportOptions(model="Pythia 12B", tokens_per_sample=512)
+    run, _ = import_run("counts", LLMONK, tmp_path / "run", options)
+    m = run.manifest
+    assert m["model"] == {
+        "name": "pythia-12b",
+        "params": 11_846_072_320,
+        "n_layers": 36,
+        "d_model": 5120,
+    }
+    assert m["tokens"]["source"] == "assumed" and m["tokens"]["mean_completion_tokens"] == 512
+    assert "512" in m["tokens"]["assumption"]
+    s = run.samples(["problem_id", "sample_idx", "correct", "answer", "cluster"])
+    assert len(s) == 128 * 10_000
+    assert s["answer"].isna().all() and s["cluster"].isna().all()
+    counts = s.groupby("problem_id", observed=True)["correct"].sum()
+    assert {k: int(v) for k, v in counts.items()} == {
+        r["problem_idx"]: int(r["n_correct"]) for r in table
+    }
+    coverage = sum(int(r["n_correct"]) > 0 for r in table) / len(table)
+    assert coverage == 0.875 == float((counts > 0).mean())
+    size = sum(len(b) for b in files(run.path).values())
+    assert size < 200_000  # 1.28M samples, delta-encoded indices and zstd
+
+
+def test_counts_needs_a_declared_token_count_and_a_model(tmp_path):
+    with pytest.raises(ScalingError, match="--tokens-per-sample"):
+        read_source("counts", LLMONK, ImportOptions(model="Pythia 12B"))
+    with pytest.raises(ScalingError, match="holds 7 models .*--model"):
+        read_source("counts", LLMONK, ImportOptions(tokens_per_sample=512))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("problem_idx,n_samples,n_correct\n1,10,11\n")
+    with pytest.raises(ScalingError, match="n_correct > n_samples"):
+        read_source("counts", bad, ImportOptions(model="m", tokens_per_sample=1))
+
+
+# -- wyz and sal (fixtures written from the documented shapes) -----------------------------------
+def test_wyz():
+    source = FIXTURES / "wyz_answers.json"
+    options = ImportOptions(model="llemma-7b", reward_model="llemma-prm", search="rebase")
+    imported = read_source("wyz", source, options)
+    s, p = imported.samples, imported.problems
+    assert p["answer"].tolist() == ["18", "\\frac{3}{4}", "4"]  # GSM8K '#### 18' cut
+    assert [None if pd.isna(a) else a for a in s["answer"]] == [
+        "18", "26", "18.00", "18", "\\frac{3}{4}", "0.75", "\\frac{1}{3}", None,
+        "4", "x = 7", "x=4", "4",
+    ]  # fmt: skip
+    assert s["correct"].tolist() == [True, False, True, True, True, True, False, False] + [
+        True,
+        False,
+        True,
+        True,
+    ]
+    assert s["cluster"].iloc[0] == s["cluster"].iloc[2] and s["cluster"].iloc[4] == "0.75"
+    assert list(s["step_rewards"].iloc[0]) == [0.91, 0.88, 0.95]
+    assert list(s["step_rewards"].iloc[7]) == []
+    assert s["step_rewards"].iloc[11][1] is None
+    m = imported.manifest
+    assert m["reward_model"] == {"name": "llemma-prm", "params": None, "kind": "prm"}
+    assert m["search"] == {"method": "rebase", "width": 4}
+    assert m["model"]["params"] == 6.74e9
+
+
+def test_sal():
+    imported = read_source("sal", FIXTURES / "sal_completions.jsonl", ImportOptions(model="m"))
+    s, p = imported.samples, imported.problems
+    assert p["problem_id"].tolist() == ["test/precalculus/807.json", "test/algebra/2592.json"]
+    assert p["level"].tolist() == [2, 1]
+    assert s["correct"].tolist() == [True, False, True, True, True, False]
+    assert s["cluster"].iloc[0] == s["cluster"].iloc[2]
+    assert s["completion_tokens"].tolist() == [41, 38, 52, 30, 44, 21]
+    assert imported.manifest["tokens"]["source"] == "measured"
+    assert list(s["step_rewards"].iloc[1]) == [0.97, 0.2, 0.1]
+
+
+# -- jsonl (the generic format) -----------------------------------------------------------------
+def write_lines(path: Path, rows) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
+    return path
+
+
+def test_jsonl(tmp_path):
+    source = write_lines(
+        tmp_path / "s.jsonl",
+        [
+            {"problem_id": 1, "text": "so \\boxed{1/2}", "reference": "0.5",
+             "completion_tokens": 7},
+            {"problem_id": 1, "answer": "0.5", "reference": "0.5", "completion_tokens": 9},
+            {"problem_id": 1, "answer": "3", "reference": "0.5", "reward": 0.2, "greedy": True,
+             "completion_tokens": 4},
+            {"problem_id": "b", "answer": "yes", "correct": True, "completion_tokens": 5},
+            {"problem_id": "b", "answer": "no", "correct": False, "completion_tokens": 5},
+        ],
+    )  # fmt: skip
+    imported = read_source("jsonl", source, ImportOptions(model="llemma-34b", text=True))
+    s = imported.samples
+    assert s["problem_id"].tolist() == ["1", "1", "1", "b", "b"]
+    assert s["sample_idx"].tolist() == [0, 1, 0, 0, 1] and s["greedy"].tolist()[2]
+    assert s["correct"].tolist() == [True, True, False, True, False]
+    assert s["cluster"].iloc[0] == s["cluster"].iloc[1] == "0.5"
+    assert imported.manifest["tokens"]["mean_completion_tokens"] == 6
+    assert imported.manifest["sampling"]["n"] == 2  # the greedy sample is not in the pool
+    assert imported.manifest["reward_model"]["kind"] == "orm"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"problem_id": 1, "answer": "2"', "line 2: not valid JSON"),
+        ("[1, 2]", "line 2: expected a JSON object"),
+        ('{"answer": "2", "reference": "2"}', "line 2: missing field 'problem_id'"),
+        ('{"problem_id": 1, "reference": "2"}', "line 2: needs 'answer' or 'text'"),
+        ('{"problem_id": 1, "answer": "2"}', "line 2: needs 'reference'"),
+        ('{"problem_id": 1, "answer": 2, "reference": "2"}', "line 2: field 'answer' must be str"),
+        (
+            '{"problem_id": 1, "answer": "2", "correct": "yes"}',
+            "line 2: field 'correct' must be bool",
+        ),
+    ],
+)
+def test_jsonl_errors_name_file_and_line(tmp_path, line, message):
+    good = {"problem_id": 1, "answer": "1", "reference": "1"}
+    source = write_lines(tmp_path / "s.jsonl", [good, line])
+    with pytest.raises(ScalingError, match=re.escape(f"{source}, ") + re.escape(message)):
+        read_source("jsonl", source, ImportOptions(model="m"))
+
+
+# -- writing: deterministic and atomic ----------------------------------------------------------
+def test_importing_twice_gives_identical_runs(tmp_path):
+    options = ImportOptions(model="llama-3-8b-instruct")
+    a, _ = import_run("inspect", AIME / "llama-3-8b-instruct", tmp_path / "a", options)
+    b, _ = import_run("inspect", AIME / "llama-3-8b-instruct", tmp_path / "b", options)
+    assert files(a.path) == files(b.path)
+    q1, _ = import_run("qwen-eval", QWEN, tmp_path / "q1")
+    q2, _ = import_run("qwen-eval", QWEN, tmp_path / "q2", ImportOptions(workers=0))
+    assert files(q1.path) == files(q2.path)  # the grading pool and in-process grading agree
+
+
+def test_embedded_runs_match_a_fresh_import(tmp_path):
+    embedded = data_dir() / "runs" / "qwen25-math-cot100"
+    options = ImportOptions(
+        citation="QwenLM/Qwen2.5-Math, evaluation/data/eval_rm_maj_example/math_cot_100.jsonl",
+        license="MIT, (c) 2024 Zhibin Gou",
+    )
+    fresh, _ = import_run("qwen-eval", QWEN, tmp_path / "q", options)
+    assert files(fresh.path) == files(embedded)
+
+
+def test_failed_import_leaves_nothing_and_keeps_existing_runs(tmp_path):
+    run, _ = import_run("qwen-eval", QWEN, tmp_path / "run")
+    before = files(run.path)
+    bad = write_lines(tmp_path / "bad.jsonl", ["{not json"])
+    with pytest.raises(ScalingError, match="already exists"):
+        import_run("qwen-eval", QWEN, tmp_path / "run")
+    with pytest.raises(ScalingError, match="line 1: not valid JSON"):
+        import_run("jsonl", bad, tmp_path / "run", ImportOptions(model="m"), force=True)
+    with pytest.raises(ScalingError, match="line 1: not valid JSON"):
+        import_run("jsonl", bad, tmp_path / "new", ImportOptions(model="m"))
+    assert files(run.path) == before and Run.open(run.path).verify()["samples"] == 800
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "run"]  # no temp dirs
+    good = write_lines(tmp_path / "good.jsonl", [{"problem_id": 1, "answer": "1", "correct": True}])
+    replaced, _ = import_run("jsonl", good, tmp_path / "run", ImportOptions(model="m"), force=True)
+    assert replaced.name == "m" and replaced.verify()["samples"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "good.jsonl", "run"]
+
+
+def test_unknown_kind_and_missing_source(tmp_path):
+    with pytest.raises(ScalingError, match="unknown import KIND 'csv'; choose one of: inspect"):
+        import_run("csv", QWEN, tmp_path / "x")
+    with pytest.raises(ScalingError, match="no such file or folder"):
+        import_run("jsonl", tmp_path / "missing.jsonl", tmp_path / "x")
+    assert not (tmp_path / "x").exists()
