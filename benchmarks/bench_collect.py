@@ -8,7 +8,9 @@ of generated tokens per second is at least 0.90.
 CPU (default): the tiny test policy (built locally, ``tests/tiny_models.py``) on the hf backend.
 Bare generation runs the same units as ``collect`` does (best of ``--repeat`` runs each); the
 per-sample cost of grading (answer extraction + math-verify) and of storage (atomic Parquet shards)
-is measured on the collected samples and reported relative to the per-sample generation time.
+is measured on the collected samples and reported relative to the per-sample generation time;
+grading is also timed on 800 real MATH chain-of-thought responses (``--responses``, the shared
+Qwen2.5-Math file) since the tiny policy's answers are short integers.
 
     python benchmarks/bench_collect.py [--problems 24] [--samples 16] [--max-tokens 48]
     python benchmarks/bench_collect.py --gpu --model Qwen/Qwen2.5-0.5B-Instruct --dataset math500 \
@@ -35,6 +37,20 @@ from scaling.store import Run
 
 ROOT = Path(__file__).resolve().parents[1]
 GPU_TARGET = 0.90
+REAL_RESPONSES = ROOT.parent / "shared" / "data" / "samples" / "qwen25_math_cot100.jsonl"
+
+
+def grade_real_responses(path: Path) -> tuple[int, float]:
+    """(responses, seconds) to extract and grade real MATH chain-of-thought responses."""
+    import json
+
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    texts = [t for r in rows for t in r["code"]]
+    refs = [str(r["gt"]) for r in rows for _ in r["code"]]
+    ids = [str(r["idx"]) for r in rows for _ in r["code"]]
+    start = time.perf_counter()
+    grade([extract_answer(t) for t in texts], refs, workers=0, problem_ids=ids)
+    return len(texts), time.perf_counter() - start
 
 
 def _units(config: CollectConfig, tokenizer):
@@ -125,6 +141,12 @@ def cpu(args, console: Console) -> None:
     ]:
         table.add_row(stage, f"{seconds:.3f}", f"{seconds * per:.3f}", f"{seconds / bare:.3f}")
     console.print(table)
+    if args.responses.is_file():
+        count, seconds = grade_real_responses(args.responses)
+        console.print(
+            f"grading {count} real MATH responses ({args.responses.name}): "
+            f"{seconds / count * 1000:.2f} ms / sample"
+        )
     console.print(
         f"overhead of grading + storage per sample: {(grading + storage) * per:.3f} ms "
         f"= {(grading + storage) / bare:.1%} of generation; collect / bare throughput = "
@@ -205,6 +227,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--tensor-parallel", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="CPU: best of this many runs")
+    parser.add_argument(
+        "--responses",
+        type=Path,
+        default=REAL_RESPONSES,
+        help="CPU: real responses to time grading on (Qwen2.5-Math MATH CoT samples)",
+    )
     args = parser.parse_args()
     console = Console()
     if args.gpu:

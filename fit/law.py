@@ -126,12 +126,40 @@ def fit_laws(
     """
     family = get_family(family)
     checked = [_check(family, d, space) for d in datasets]
+    by_length: dict[int, list[int]] = {}
+    for i, (_, y) in enumerate(checked):
+        by_length.setdefault(y.size, []).append(i)
+    fits: list[LawFit | None] = [None] * len(datasets)
+    for members in by_length.values():  # one vectorized problem per curve length: no padding
+        group = _fit_group(
+            family,
+            [checked[i] for i in members],
+            [datasets[i] for i in members],
+            loss=loss,
+            delta=delta,
+            space=space,
+            level=level,
+            start=start,
+        )
+        for i, f in zip(members, group, strict=True):
+            fits[i] = f
+    return [f for f in fits if f is not None]
+
+
+def _fit_group(
+    family: Family,
+    checked: list[tuple[tuple[np.ndarray, ...], np.ndarray]],
+    datasets: list[Dataset],
+    **options: Any,
+) -> list[LawFit]:
+    """Point fits and bootstrap refits of data sets of equal length, all at once."""
+    loss, delta, space, level = (options[k] for k in ("loss", "delta", "space", "level"))
     inputs = [c[0] for c in checked]
     ys = [c[1] for c in checked]
     scales = [standardization(y, d.sigma, space) for y, d in zip(ys, datasets, strict=True)]
     obj = Objective.stack(family, inputs, scales, loss=loss, delta=delta, space=space)
-    gy = obj.pad(ys)
-    z, _ = obj.point_fit(gy, start)
+    gy = obj.transform(np.stack(ys))
+    z, _ = obj.point_fit(gy, options["start"])
     reps = [
         np.atleast_2d(np.asarray(d.replicates, dtype=float))
         for d in datasets
@@ -141,8 +169,8 @@ def fit_laws(
     if reps:
         which = [i for i, d in enumerate(datasets) if d.replicates is not None]
         rows = np.concatenate([np.full(len(r), i) for i, r in zip(which, reps, strict=True)])
-        gr = obj.pad(reps)
-        good = np.isfinite(np.where(obj.valid[rows], gr, 0.0)).all(axis=1)
+        gr = obj.transform(np.concatenate(reps))
+        good = np.isfinite(gr).all(axis=1)
         zb = np.full((len(rows), obj.n_params), np.nan)
         zb[good], fb = obj.solve(z[rows[good]], gr[good], rows[good])
         zb[np.flatnonzero(good)[~np.isfinite(fb)]] = np.nan
@@ -151,7 +179,7 @@ def fit_laws(
     settings = {"loss": loss, "delta": delta, "space": space}
     fits = []
     for i, d in enumerate(datasets):
-        r = obj.residuals(z[i : i + 1], gy[i : i + 1], np.array([i]))[0, : ys[i].size]
+        r = obj.residuals(z[i : i + 1], gy[i : i + 1], np.array([i]))[0]
         st = {**settings, "weighted": d.sigma is not None}
         fits.append(LawFit(family, inputs[i], ys[i], obj.to_theta(z[i]), boot[i], r, st, level))
     return fits

@@ -7,11 +7,10 @@ Residuals live in the chosen space, standardized by the observations' standard e
     loss = sum_j huber_delta(r_j)   or   0.5 * sum_j r_j^2   (loss="l2": scipy's curve_fit).
 
 Parameters declared ``log`` are optimized as ln(theta), within their bounds. One ``Objective``
-holds several data sets of a family (padded to a common length), so that every grid start of
-every data set, and every bootstrap replicate, is solved in one vectorized pass: damped
-Gauss-Newton on the IRLS weights (w = min(1, delta/|r|)) for the first steps, then BFGS with a
-backtracking line search, keeping at each step the better of the two. The point estimate is
-then polished by scipy's L-BFGS-B.
+holds several data sets of a family (of one length), so that every grid start of every data
+set, and every bootstrap replicate, is solved in one vectorized pass (``Objective.solve``:
+Levenberg-Marquardt on the IRLS weights w = min(1, delta/|r|), vertex and line-search steps
+for the near-L1 loss, BFGS). The best start of each data set is polished by scipy's L-BFGS-B.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from scipy.optimize import minimize
 
 from fit.families import Family
 
+STALL = 1e-8
 LOSSES = ("huber", "l2")
 SPACES = ("log", "linear")
 
@@ -69,30 +69,17 @@ def standardization(y: np.ndarray, sigma: object, space: str) -> np.ndarray:
     return sigma / y if space == "log" else np.array(sigma)
 
 
-def _pad(arrays: Sequence[np.ndarray], fill: float) -> np.ndarray:
-    """Stack 1-D arrays (or 2-D blocks, row-wise) padded with ``fill`` to one width."""
-    blocks = [np.atleast_2d(np.asarray(a, dtype=float)) for a in arrays]
-    out = np.full((sum(len(b) for b in blocks), max(b.shape[1] for b in blocks)), fill)
-    start = 0
-    for b in blocks:
-        out[start : start + len(b), : b.shape[1]] = b
-        start += len(b)
-    return out
-
-
 @dataclass
 class Objective:
-    """The loss of a family on n data sets padded to m points, batched over parameter rows.
+    """The loss of a family on n data sets of m points each, batched over parameter rows.
 
-    ``inputs``: one (n, m) array per family input; ``scale``: (n, m) standardization; ``valid``:
-    (n, m) mask of real (not padded) points. Batched methods take ``rows``: the data set of each
-    parameter row.
+    ``inputs``: one (n, m) array per family input; ``scale``: (n, m) standardization. Batched
+    methods take ``rows``: the data set of each parameter row.
     """
 
     family: Family
     inputs: tuple[np.ndarray, ...]
     scale: np.ndarray
-    valid: np.ndarray
     loss: str = "huber"
     delta: float = 1e-3
     space: str = "log"
@@ -122,10 +109,9 @@ class Objective:
         scales: Sequence[np.ndarray],
         **settings: object,
     ) -> Objective:
-        """One objective over several data sets of different lengths (padded, masked)."""
-        cols = tuple(_pad([x[i] for x in inputs], 1.0) for i in range(len(family.inputs)))
-        valid = _pad([np.ones(s.size) for s in scales], 0.0).astype(bool)
-        return cls(family, cols, _pad(scales, 1.0), valid, **settings)
+        """One objective over several data sets of equal length."""
+        cols = tuple(np.stack([x[i] for x in inputs]) for i in range(len(family.inputs)))
+        return cls(family, cols, np.stack(scales), **settings)
 
     @property
     def n_params(self) -> int:
@@ -148,11 +134,6 @@ class Objective:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(np.where(y > 0, y, 0.0))
 
-    def pad(self, y: Sequence[np.ndarray]) -> np.ndarray:
-        """Observations (1-D per data set, or 2-D blocks of replicates) as rows of width m,
-        in the fitted space."""
-        return self.transform(_pad(list(y), 1.0))
-
     def predict_z(self, z: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """g(f(x; theta)) for parameter rows ``z`` (B, p) on their data sets: shape (B, m)."""
         theta = self.to_theta(z)
@@ -162,8 +143,7 @@ class Objective:
 
     def residuals(self, z: np.ndarray, gy: np.ndarray, rows: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            r = (gy - self.predict_z(z, rows)) / self.scale[rows]
-        return np.where(self.valid[rows], r, 0.0)
+            return (gy - self.predict_z(z, rows)) / self.scale[rows]
 
     def value(self, r: np.ndarray) -> np.ndarray:
         """Loss per row of residuals; +inf where any residual is not finite."""
@@ -197,7 +177,7 @@ class Objective:
             jac = (g[:p] - g[p:]) / (2.0 * h.T[:, :, None])  # (p, B, m)
         else:
             jac = (g - base[None]) / h.T[:, :, None]
-        jac = np.where(np.isfinite(jac) & self.valid[rows], jac / self.scale[rows], 0.0)
+        jac = np.where(np.isfinite(jac), jac / self.scale[rows], 0.0)
         return np.moveaxis(jac, 0, -1)
 
     def state(
@@ -245,7 +225,12 @@ class Objective:
         lam = np.full(n, 1e-3)
         slow = np.zeros(n, dtype=int)
         active = np.isfinite(f)
+        mark = f.copy()  # the loss 10 iterations ago
         for it in range(max_iter):
+            if it and it % 10 == 0:  # creeping along a flat valley: converged in the loss
+                idx = np.flatnonzero(active)
+                active[idx[mark[idx] - f[idx] <= STALL * np.maximum(f[idx], 1e-300)]] = False
+                mark[idx] = f[idx]
             idx = np.flatnonzero(active)
             if idx.size == 0:
                 break
@@ -317,8 +302,7 @@ class Objective:
     ) -> np.ndarray:
         """Gauss-Newton step solving r_j(z + d) = 0 for the q smallest residuals, q = #free."""
         b, p = pinned.shape
-        mag = np.where(self.valid[rows], np.abs(res), np.inf)
-        q = np.argsort(mag, axis=1)[:, :p]
+        q = np.argsort(np.abs(res), axis=1)[:, :p]
         a = np.take_along_axis(jac, q[:, :, None], axis=1)
         rhs = np.take_along_axis(res, q, axis=1)
         n_free = p - pinned.sum(axis=1)

@@ -1,6 +1,7 @@
 /* The frontier explorer: renders the JSON in #explorer-data with the inlined plotly.js. */
 (function () {
   'use strict';
+  const START_MS = performance.now(); // plotly.js is evaluated by now
   const DATA = JSON.parse(document.getElementById('explorer-data').textContent);
   const SYMBOLS = {
     greedy: 'star', pass: 'circle', majority: 'square', best_of_n: 'diamond',
@@ -11,6 +12,7 @@
     'triangle-up': '\u25B2', 'triangle-down': '\u25BC', pentagon: '\u2B1F', hexagon: '\u2B22',
     cross: '\u271A', x: '\u2716',
   };
+  const LAW_COLORS = ['#2f5bd3', '#0f8a6c', '#b5179e', '#6c757d'];
   const SPARE = ['triangle-down', 'pentagon', 'hexagon', 'cross', 'x'];
   const LABELS = {
     greedy: 'greedy', pass: 'pass@k (oracle)', majority: 'majority vote',
@@ -24,7 +26,8 @@
   const FONT = { family: '-apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
     size: 12.5, color: '#1d2330' };
   const state = {
-    ds: 0, y: 'acc', x: 'flops', strategies: null, models: null, budget: 0, selected: null,
+    ds: 0, y: 'acc', x: 'flops', bands: 'all', strategies: null, models: null, budget: 0,
+    selected: null,
   };
 
   // ---------- formatting ----------
@@ -128,15 +131,18 @@
       const cv = c.curve;
       const cx = cv && (xs === 'flops' ? cv.flops : cv.k);
       if (cv && cx) {
-        const ylo_ = cv.lo.map((l, i) => ylo(l, cv.hi[i]));
-        const yhi_ = cv.lo.map((l, i) => yhi(l, cv.hi[i]));
-        bands.push({
-          type: 'scatter', x: cx.concat(cx.slice().reverse()),
-          y: yhi_.concat(ylo_.slice().reverse()), fill: 'toself', mode: 'lines',
-          line: { width: 0 }, fillcolor: rgba(c.color, hot ? 0.22 : 0.1), hoverinfo: 'skip',
-          showlegend: false, legendgroup: grp, meta: { role: 'band', config: c.id },
-        });
-        const custom = cv.pred.map((p, i) => [c.model, label(c.strategy), sci(cv.flops[i]),
+        if (state.bands === 'all' || (state.bands === 'best' && hot)) {
+          const ylo_ = cv.lo.map((l, i) => ylo(l, cv.hi[i]));
+          const yhi_ = cv.lo.map((l, i) => yhi(l, cv.hi[i]));
+          bands.push({
+            type: 'scatter', x: cx.concat(cx.slice().reverse()),
+            y: yhi_.concat(ylo_.slice().reverse()), fill: 'toself', mode: 'lines',
+            line: { width: 0 }, fillcolor: rgba(c.color, hot ? 0.22 : 0.1), hoverinfo: 'skip',
+            showlegend: false, legendgroup: grp, meta: { role: 'band', config: c.id },
+          });
+        }
+        const custom = cv.pred.map((p, i) => [c.model, label(c.strategy),
+          cv.flops ? sci(cv.flops[i]) : 'unknown',
           cv.k ? cv.k[i].toFixed(1) : '\u2013', pct(p, 2), pct(cv.lo[i], 2), pct(cv.hi[i], 2),
           cv.extrap[i] ? 'extrapolated' : 'interpolated']);
         const tmpl = '<b>%{customdata[0]}</b> \u00B7 %{customdata[1]} (fit, %{customdata[7]})' +
@@ -164,7 +170,7 @@
         marker: { symbol: symbolOf(c.strategy), color: c.color, size: hot ? 11 : 8,
           line: { color: hot ? '#111' : '#fff', width: hot ? 1.5 : 0.8 } },
         line: { color: c.color, width: 1, dash: 'dot' },
-        error_y: { type: 'data', symmetric: false, thickness: 1.1, width: 2.5, color: c.color,
+        error_y: { type: 'data', symmetric: false, thickness: 1, width: 2, color: rgba(c.color, 0.55),
           array: p.acc.map((a, j) => yhi(p.lo[j], p.hi[j]) - yv(a)),
           arrayminus: p.acc.map((a, j) => yv(a) - ylo(p.lo[j], p.hi[j])) },
         customdata: p.k.map((_, j) => pointHover(c, j)), hovertemplate: POINT_TEMPLATE,
@@ -246,21 +252,21 @@
   // ---------- compute-optimal view ----------
   function noptTraces(best) {
     const d = ds(), traces = [];
-    if (d.nopt) {
-      const n = d.nopt;
+    (d.nopt || []).forEach((n, i) => {
+      const color = LAW_COLORS[i % LAW_COLORS.length];
+      const law = (d.law || []).find((l) => l.label === n.law);
       traces.push({ type: 'scatter', mode: 'lines', x: n.budget.concat(n.budget.slice().reverse()),
-        y: n.hi.concat(n.lo.slice().reverse()), fill: 'toself', fillcolor: 'rgba(47,91,211,0.13)',
-        line: { width: 0 }, hoverinfo: 'skip', name: '95% interval', showlegend: true,
-        meta: { role: 'law-band' } });
-      const lawName = d.law ? `N_opt = ${sci(d.law.G, 2)} \u00B7 C^${d.law.a.toFixed(3)}`
-        : 'N_opt(C)';
-      traces.push({ type: 'scatter', mode: 'lines', x: n.budget, y: n.n, name: lawName,
-        line: { color: '#2f5bd3', width: 2.5 },
-        customdata: n.budget.map((b, i) => [sci(b), params(n.n[i]), params(n.lo[i]), params(n.hi[i])]),
+        y: n.hi.concat(n.lo.slice().reverse()), fill: 'toself', fillcolor: rgba(color, 0.12),
+        line: { width: 0 }, hoverinfo: 'skip', name: '95% band', legendgroup: 'law' + i,
+        showlegend: false, meta: { role: 'law-band', law: n.law } });
+      const name = law ? `${esc(n.law)}: N_opt = ${sci(law.G, 2)} \u00B7 C^${law.a.toFixed(3)}` : esc(n.law);
+      traces.push({ type: 'scatter', mode: 'lines', x: n.budget, y: n.n, name: name + ' (95% band)',
+        line: { color, width: 2.5, dash: i ? 'dash' : 'solid' }, legendgroup: 'law' + i,
+        customdata: n.budget.map((b, j) => [sci(b), params(n.n[j]), params(n.lo[j]), params(n.hi[j])]),
         hovertemplate: 'C = %{customdata[0]} FLOPs<br>N_opt = <b>%{customdata[1]}</b> ' +
-          '(95% %{customdata[2]} \u2013 %{customdata[3]})<extra>fitted law</extra>',
-        meta: { role: 'law' } });
-    }
+          `(95% %{customdata[2]} \u2013 %{customdata[3]})<extra>${esc(n.law)}</extra>`,
+        meta: { role: 'law', law: n.law } });
+    });
     const f = d.frontier;
     if (f) {
       for (const s of d.strategies) {
@@ -293,7 +299,7 @@
     return traces;
   }
 
-  function noptLayout(best, any) {
+  function noptLayout(best) {
     const shapes = best ? [{ type: 'line', xref: 'x', yref: 'paper', x0: best.budget,
       x1: best.budget, y0: 0, y1: 1, line: { color: '#f2b705', width: 2, dash: 'dot' } }] : [];
     return {
@@ -301,15 +307,12 @@
       margin: { l: 70, r: 10, t: 36, b: 56 }, hovermode: 'closest', shapes,
       title: { text: 'Compute-optimal model size N_opt against budget', x: 0.01, y: 0.975,
         font: { size: 14 } },
-      xaxis: { type: 'log', visible: any,
+      xaxis: { type: 'log',
         title: { text: 'Inference budget C (FLOPs per problem, log scale)' },
         exponentformat: 'power', gridcolor: '#eef0f4', showline: true, linecolor: '#c4cad4' },
-      yaxis: { type: 'log', visible: any, title: { text: 'Model size N (parameters, log scale)' },
+      yaxis: { type: 'log', title: { text: 'Model size N (parameters, log scale)' },
         exponentformat: 'SI', gridcolor: '#eef0f4', showline: true, linecolor: '#c4cad4' },
       legend: { x: 0.01, y: 0.99, bgcolor: 'rgba(255,255,255,0.85)', font: { size: 11.5 } },
-      annotations: any ? [] : [{ xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, showarrow: false,
-        text: 'No compute-optimal law or chosen model of known size for this data set',
-        font: { size: 13, color: '#5f6b7a' } }],
     };
   }
 
@@ -372,7 +375,12 @@
   // ---------- panels ----------
   function bestPanel(best) {
     const el = document.getElementById('best');
-    if (!best) { el.innerHTML = '<h2>Best at budget</h2><div class="muted">No frontier was fitted for this data set.</div>'; return; }
+    if (!best) {
+      el.innerHTML = '<h2>Best at budget</h2><div class="muted">No compute frontier for this data ' +
+        'set: its FLOPs are unknown (no token counts or model size), so configurations are ' +
+        'compared at equal samples k instead.</div>';
+      return;
+    }
     const c = best.config;
     const hidden = visible(c) ? '' : '<span class="badge hid">hidden by filters</span>';
     const ext = best.extrap ? '<span class="badge ext">extrapolated</span>'
@@ -396,14 +404,15 @@
   function lawPanel() {
     const d = ds(), el = document.getElementById('law');
     if (d.law) {
-      el.innerHTML = `<h2>Compute-optimal law</h2><div class="law"><code>N_opt(C) = G \u00B7 C<sup>a</sup></code>` +
-        ` with G = ${sci(d.law.G, 3)}, <b>a = ${d.law.a.toFixed(3)}</b> ` +
-        `(95% CI ${d.law.a_low.toFixed(3)} \u2013 ${d.law.a_high.toFixed(3)})</div>` +
+      el.innerHTML = '<h2>Compute-optimal model size</h2>' + d.law.map((l) =>
+        `<div class="law"><b>${esc(l.label)}</b><br><code>N_opt(C) = G \u00B7 C<sup>a</sup></code>, ` +
+        `G = ${sci(l.G, 3)}, <b>a = ${l.a.toFixed(3)}</b> ` +
+        `(95% CI ${l.a_low.toFixed(3)} \u2013 ${l.a_high.toFixed(3)})</div>`).join('') +
         '<div class="note">Markers: the configuration chosen at each budget (hollow where its ' +
         'prediction extrapolates).</div>';
     } else {
-      el.innerHTML = '<h2>Compute-optimal law</h2><div class="note">No N_opt law for this data set ' +
-        '(it needs several model sizes).</div>';
+      el.innerHTML = '<h2>Compute-optimal model size</h2><div class="note">No N_opt law for this ' +
+        'data set (it needs a model family of three or more known sizes).</div>';
     }
     const f = d.frontier;
     if (!f) return;
@@ -441,8 +450,14 @@
     const nopt = noptTraces(best);
     const out = [
       Plotly.react('frontier-plot', frontierTraces(best), frontierLayout(best), PLOT_CONFIG),
-      Plotly.react('nopt-plot', nopt, noptLayout(best, nopt.length > 0), PLOT_CONFIG),
     ];
+    const noptPlot = document.getElementById('nopt-plot');
+    noptPlot.style.display = nopt.length ? '' : 'none';
+    document.getElementById('nopt-note').textContent = nopt.length ? ''
+      : 'Compute-optimal model size: nothing to show for this data set (it needs a frontier ' +
+        'over FLOPs and models of known size).';
+    if (nopt.length) out.push(Plotly.react(noptPlot, nopt, noptLayout(best), PLOT_CONFIG));
+    else Plotly.purge(noptPlot);
     const lv = levelsView(selection(best));
     const levelsPlot = document.getElementById('levels-plot');
     levelsPlot.style.display = lv ? '' : 'none';
@@ -549,12 +564,15 @@
     state.budget = Math.floor((nb - 1) / 2);
     slider.value = state.budget;
     slider.disabled = !d.frontier;
+    document.getElementById('dataset').value = i;
+    state.bands = d.configs.length > 8 ? 'best' : 'all';
     document.getElementById('budget-min').textContent = d.frontier ? sci(d.frontier.budget[0], 1) : '';
     document.getElementById('budget-max').textContent = d.frontier ? sci(d.frontier.budget[nb - 1], 1) : '';
-    document.getElementById('subtitle').innerHTML = `<b>${esc(d.title)}</b>` +
+    document.getElementById('title').textContent = `${DATA.title} \u2014 ${d.title}`;
+    document.getElementById('subtitle').innerHTML = `FLOPs accounting: <b>${esc(DATA.flops)}</b>` +
+      (DATA.flops_note ? ` (${esc(DATA.flops_note)})` : '') +
       (d.n_problems ? ` \u00B7 ${d.n_problems} problems` : '') +
-      ` \u00B7 ${d.configs.length} configurations \u00B7 FLOPs accounting: <b>${esc(DATA.flops)}</b>` +
-      (DATA.flops_note ? ` (${esc(DATA.flops_note)})` : '');
+      ` \u00B7 ${d.configs.length} configurations (model \u00D7 strategy)`;
     document.getElementById('provenance').innerHTML = `<b>Data:</b> ${esc(d.provenance || 'provenance not recorded')}`;
     document.title = `${DATA.title} \u2014 ${d.title}`;
     chipsStrategies();
@@ -564,7 +582,7 @@
   }
 
   function syncSegments() {
-    for (const [id, key] of [['ymode', 'y'], ['xmode', 'x']]) {
+    for (const [id, key] of [['ymode', 'y'], ['xmode', 'x'], ['bands', 'bands']]) {
       document.querySelectorAll(`#${id} button`).forEach((b) => {
         b.classList.toggle('on', b.dataset.value === state[key]);
       });
@@ -595,6 +613,7 @@
         <div class="control"><label for="dataset">Data set</label><select id="dataset"></select></div>
         <div class="control"><span class="name">Y axis</span><div class="seg" id="ymode"></div></div>
         <div class="control"><span class="name">X axis</span><div class="seg" id="xmode"></div></div>
+        <div class="control"><span class="name">Fit bands</span><div class="seg" id="bands"></div></div>
         <div class="control"><span class="name">Strategies</span><div class="chips" id="strategies"></div></div>
         <div class="control grow"><span class="name">Models (colour = size)</span><div class="chips" id="models"></div></div>
       </div>
@@ -610,7 +629,7 @@
           <div class="card section"><h2>Drill-down: accuracy by difficulty level</h2>
             <div class="note" id="levels-note"></div><div id="levels-plot"></div></div>
         </div>
-        <div class="card plot"><div id="nopt-plot"></div></div>
+        <div class="card plot"><div id="nopt-plot"></div><div class="note" id="nopt-note"></div></div>
         <div class="card section" id="law"></div>
       </div>
       <footer><div id="provenance"></div>
@@ -631,6 +650,7 @@
     sel.addEventListener('change', () => selectDataset(+sel.value));
     segmented('ymode', 'y', [['acc', 'Accuracy'], ['err', 'Error']]);
     segmented('xmode', 'x', [['flops', 'FLOPs'], ['k', 'Samples k']]);
+    segmented('bands', 'bands', [['all', 'All'], ['best', 'Best'], ['none', 'None']]);
     document.getElementById('budget').addEventListener('input', (e) => setBudget(+e.target.value));
     const plot = document.getElementById('frontier-plot');
     return selectDataset(0).then(() => {
@@ -645,7 +665,8 @@
     });
   }
 
-  window.explorer = { data: DATA, state, render, setBudget, selectDataset, ready: false };
+  window.explorer = { data: DATA, state, render, setBudget, selectDataset, ready: false,
+    startMs: START_MS };
   // ready once the plots are drawn and the next frame has been laid out and painted
   build().then(() => requestAnimationFrame(() => setTimeout(() => {
     window.explorer.renderMs = performance.now();

@@ -12,8 +12,9 @@ The page is built from plain tidy DataFrames, so a notebook can feed it anything
 - ``frontier``: per (dataset, budget) the best configuration (model, strategy, k) with its
   predicted ``accuracy``, ``ci_low``, ``ci_high``, ``extrapolated``, ``runner_up`` and ``margin``.
 - ``nopt`` (optional): the compute-optimal model size per (dataset, budget): ``n_opt``, ``lo``,
-  ``hi``; ``nopt_law`` (optional): per dataset the law N_opt = G C^a as a dict with ``G``, ``a``,
-  ``a_low``, ``a_high``.
+  ``hi``, optionally ``law`` naming the law when a data set has several; ``nopt_law``
+  (optional): per dataset the law N_opt = G C^a as a dict with ``G``, ``a``, ``a_low``,
+  ``a_high`` (optionally ``label``), or a list of such dicts.
 - ``levels`` (optional): accuracy by difficulty level (dataset, run, strategy, k, level,
   accuracy [, ci_low, ci_high]).
 - ``meta``: ``flops`` (accounting name), optional ``title``, ``flops_note`` and ``datasets``
@@ -248,15 +249,38 @@ def _frontier_payload(front: pd.DataFrame, run_of: dict, ids: dict, dataset: str
     }
 
 
-def _law_payload(law: Mapping[str, Any] | None) -> dict | None:
-    if not law:
+def _law_payload(laws: Mapping[str, Any] | list | None) -> list[dict] | None:
+    """One law dict (``G``, ``a``, ``a_low``, ``a_high``, optional ``label``) or a list of them."""
+    if not laws:
         return None
-    missing = [key for key in ("G", "a", "a_low", "a_high") if key not in law]
-    if missing:
-        raise ScalingError(
-            f"explorer: nopt_law entry lacks {', '.join(missing)}; give G, a, a_low, a_high"
+    out = []
+    for law in [laws] if isinstance(laws, Mapping) else laws:
+        if missing := [key for key in ("G", "a", "a_low", "a_high") if key not in law]:
+            raise ScalingError(
+                f"explorer: nopt_law entry lacks {', '.join(missing)}; give G, a, a_low, a_high"
+            )
+        entry = {key: float(f"{float(law[key]):.6g}") for key in ("G", "a", "a_low", "a_high")}
+        out.append(entry | {"label": str(law.get("label", "N_opt"))})
+    return out
+
+
+def _nopt_payload(nopt: pd.DataFrame | None) -> list[dict] | None:
+    if nopt is None or nopt.empty:
+        return None
+    labels = nopt["law"] if "law" in nopt.columns else pd.Series("N_opt", index=nopt.index)
+    out = []
+    for label, rows in nopt.groupby(labels, sort=False):
+        rows = rows.sort_values("budget")
+        out.append(
+            {
+                "law": str(label),
+                "budget": _sig(rows["budget"]),
+                "n": _sig(rows["n_opt"]),
+                "lo": _sig(rows["lo"]),
+                "hi": _sig(rows["hi"]),
+            }
         )
-    return {key: float(f"{float(law[key]):.6g}") for key in ("G", "a", "a_low", "a_high")}
+    return out
 
 
 def page_data(
@@ -328,7 +352,6 @@ def page_data(
             )
         run_of = ds_points.groupby("model")["run"].first().to_dict()
         ds_front = frontier[frontier["dataset"] == dataset]
-        ds_nopt = None if nopt is None else nopt[nopt["dataset"] == dataset].sort_values("budget")
         info = ds_meta.get(dataset, {})
         datasets.append(
             {
@@ -349,14 +372,7 @@ def page_data(
                 "frontier": _frontier_payload(ds_front, run_of, ids, str(dataset))
                 if len(ds_front)
                 else None,
-                "nopt": None
-                if ds_nopt is None or ds_nopt.empty
-                else {
-                    "budget": _sig(ds_nopt["budget"]),
-                    "n": _sig(ds_nopt["n_opt"]),
-                    "lo": _sig(ds_nopt["lo"]),
-                    "hi": _sig(ds_nopt["hi"]),
-                },
+                "nopt": None if nopt is None else _nopt_payload(nopt[nopt["dataset"] == dataset]),
                 "law": _law_payload((nopt_law or {}).get(dataset)),
             }
         )
@@ -424,3 +440,160 @@ def write_explorer(
     path = Path(path)
     atomic_write_text(path, html)
     return path
+
+
+FLOPS_NOTES = {
+    "paper": "2·N FLOPs per generated token of the policy; prompt and reward model not counted "
+    "(Wu et al. 2024)",
+    "full": "prompt prefilled once per problem, decoding with the attention term, plus reward-model "
+    "passes (Brown et al. 2024)",
+}
+
+
+def _provenance(runs: list) -> str:
+    """One footnote for the runs of a data set: sources, licenses and the token assumption."""
+
+    def unique(values) -> list[str]:
+        return list(dict.fromkeys(v for v in values if v))
+
+    prov = [r.manifest.get("provenance") or {} for r in runs]
+    tokens = [r.manifest.get("tokens") or {} for r in runs]
+    parts = unique(p.get("citation") or p.get("source") for p in prov)
+    if licenses := unique(p.get("license") for p in prov):
+        parts.append("license: " + "; ".join(licenses))
+    sources = unique(t.get("source") for t in tokens)
+    assumptions = unique(t.get("assumption") for t in tokens)
+    if assumptions:
+        more = f" (and {len(assumptions) - 1} similar, one per run)" if len(assumptions) > 1 else ""
+        parts.append(f"token counts: {'/'.join(sources)}: {assumptions[0]}{more}")
+    return " · ".join(parts)
+
+
+def _size_laws(report: Any) -> tuple[pd.DataFrame | None, dict[str, list[dict]]]:
+    """Both N_opt(C) = G C^a laws of every (data set, model family, strategy) with one fitted:
+    the empirical WLS fit of the most accurate size per budget, and the joint law's closed form
+    N_opt = G (C / 2T)^(beta / (alpha + beta)), with their 95% bands."""
+    from fit import optimal_size
+
+    frames, laws = [], {}
+    for o in report.optimal:
+        tag = f"{o.family} · {o.strategy}"
+        budgets = o.table["budget"].to_numpy(float)
+        entries = []
+        if o.size_law is not None:
+            lo, hi = o.size_law.predict_interval(budgets)
+            label = f"empirical fit, {tag}"
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "dataset": o.dataset,
+                        "law": label,
+                        "budget": budgets,
+                        "n_opt": o.size_law.predict(budgets),
+                        "lo": lo,
+                        "hi": hi,
+                    }
+                )
+            )
+            a_low, a_high = o.size_law.ci.loc["a"]
+            entries.append(
+                {"label": label, "G": o.size_law.params["G"], "a": o.size_law.params["a"]}
+                | {"a_low": a_low, "a_high": a_high}
+            )
+        label = f"joint law err(N, k), {tag}"
+        frames.append(o.table[["budget", "n_opt", "lo", "hi"]].assign(dataset=o.dataset, law=label))
+        entries.append(
+            {"label": label, "G": float(optimal_size(1.0, o.tokens, **o.joint.params))}
+            | {"a": o.exponent, "a_low": o.exponent_ci[0], "a_high": o.exponent_ci[1]}
+        )
+        laws.setdefault(o.dataset, []).extend(entries)
+    return (pd.concat(frames, ignore_index=True) if frames else None), laws
+
+
+def _levels(groups: dict[str, list], report: Any, bootstrap: int, seed: int) -> pd.DataFrame:
+    """Accuracy by difficulty level for the runs whose problems carry levels, at the budgets k
+    the fit replayed, labelled like the report's runs (matched by run id)."""
+    from scaling.frontier import sample_budgets
+    from scaling.simulate import simulate
+
+    label = report.table.drop_duplicates("run_id").set_index("run_id")["run"]
+    frames = []
+    for dataset, runs in groups.items():
+        leveled = [r for r in runs if r.problems()["level"].notna().any()]
+        if not leveled:
+            continue
+        table = simulate(
+            leveled, budgets=sample_budgets(leveled), bootstrap=bootstrap, seed=seed, by="level"
+        ).table
+        table = table[table["level"].notna() & table["run_id"].isin(label.index)]
+        frames.append(table.assign(dataset=dataset, run=table["run_id"].map(label)))
+    columns = ["dataset", "run", "strategy", "k", "level", "accuracy", "ci_low", "ci_high"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def explorer_frames(
+    runs: list[str | Path] | None = None,
+    report: Any = None,
+    *,
+    flops: str = "paper",
+    bootstrap: int = 200,
+    seed: int = 0,
+    budgets: np.ndarray | None = None,
+    law: str = "auto",
+    progress: Any = None,
+) -> dict[str, Any]:
+    """The keyword arguments of ``write_explorer`` for ``runs`` (default: the embedded runs).
+
+    Fits them with ``scaling.frontier.fit_runs`` (or takes its ``report`` of the same runs, as
+    ``scaling fit --html`` does), then adds both N_opt laws, accuracy by level where problems
+    carry levels, and per data set a provenance footnote from the run manifests.
+    """
+    from scaling.frontier import fit_runs
+    from scaling.paths import default_runs
+    from scaling.store import Run, open_runs
+
+    paths = list(runs) if runs else default_runs()
+    if not paths:
+        raise ScalingError("no embedded runs found under data/runs; pass run directories")
+    opened = [r if isinstance(r, Run) else None for r in paths]
+    opened = [r for r in opened if r] + open_runs([p for p in paths if not isinstance(p, Run)])
+    if report is None:
+        report = fit_runs(
+            opened,
+            budgets=budgets,
+            law=law,
+            flops=flops,
+            bootstrap=bootstrap,
+            seed=seed,
+            progress=progress,
+        )
+    groups: dict[str, list] = {}
+    for r in opened:
+        groups.setdefault(str(r.manifest.get("problem_set", "default")), []).append(r)
+    frames = report.explorer_frames()
+    frames["nopt"], frames["nopt_law"] = _size_laws(report)
+    frames["levels"] = _levels(groups, report, bootstrap, seed)
+    # open on the richest view: data sets with an N_opt law, then those with a frontier
+    fronted = set(report.frontier["dataset"])
+    order = sorted(report.datasets, key=lambda d: (d not in frames["nopt_law"], d not in fronted))
+    datasets = {
+        name: dict(report.datasets[name]) | {"provenance": _provenance(groups.get(name, []))}
+        for name in order
+    }
+    frames["meta"] = {
+        "title": "Inference scaling: the compute-optimal frontier",
+        "flops": report.flops,
+        "flops_note": FLOPS_NOTES.get(report.flops, ""),
+        "datasets": datasets,
+    }
+    return frames
+
+
+def explore(
+    runs: list[str | Path] | None = None,
+    output: str | Path = "explorer.html",
+    **options: Any,
+) -> Path:
+    """Fit ``runs`` (default: the embedded runs) and write the explorer page to ``output``;
+    ``options`` go to ``explorer_frames``."""
+    return write_explorer(output, **explorer_frames(runs, **options))

@@ -222,15 +222,17 @@ class FitReport:
                     "beta_backtest": None if c.beta_backtest is None else c.beta_backtest.to_dict(),
                 }
             )
-        return {
-            "law": self.law,
-            "flops": self.flops,
-            "level": self.level,
-            "curves": curves,
-            "optimal_size": [o.to_dict() for o in self.optimal],
-            "claims": [c.to_dict() for c in self.claims],
-            "notes": self.notes,
-        }
+        return _jsonable(
+            {
+                "law": self.law,
+                "flops": self.flops,
+                "level": self.level,
+                "curves": curves,
+                "optimal_size": [o.to_dict() for o in self.optimal],
+                "claims": [c.to_dict() for c in self.claims],
+                "notes": self.notes,
+            }
+        )
 
     def curve_frame(self, points: int = 60) -> pd.DataFrame:
         """Fitted curves sampled on a log grid of k (past the observed range by 4x):
@@ -304,6 +306,21 @@ class FitReport:
         }
 
 
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types: numpy scalars become Python numbers, NaN and infinities None."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
 def model_family(name: str) -> str:
     """A model's family: its name without the size token (``pythia-1.4b`` -> ``pythia``)."""
     return re.sub(r"[-_]?\d+(\.\d+)?[mbk](?=$|[-_])", "", name.lower()) or name
@@ -343,9 +360,22 @@ def parse_compare(spec: str) -> list[tuple[tuple[str, str], tuple[str, str]]]:
     return claims
 
 
+def sample_budgets(runs: list[Run]) -> str | list[int]:
+    """Budgets k to replay for fitting: every k up to 64 samples per problem, beyond that the
+    powers of two and n itself (the simulator's ``pow2``)."""
+    n_max = max(int((r.manifest.get("sampling") or {}).get("n") or 1) for r in runs)
+    return list(range(1, n_max + 1)) if n_max <= 64 else "pow2"
+
+
+def _labels(runs: list[Run]) -> list[tuple[Run, str]]:
+    """Each run with the simulator's label: its name, with its folder where names repeat."""
+    names = [r.name for r in runs]
+    return [(r, f"{r.name} ({r.path.name})" if names.count(r.name) > 1 else r.name) for r in runs]
+
+
 def _counts(run: Run) -> tuple[np.ndarray, np.ndarray]:
     """Samples n_i and correct c_i per problem (pooled, non-greedy samples)."""
-    t = run.sample_table(["problem_id", "greedy", "correct"])
+    t = run.sample_table(["problem_id", "greedy", "correct"]).unify_dictionaries()
     t = t.filter(pc.invert(t["greedy"]))
     g = t.group_by("problem_id").aggregate([("correct", "count"), ("correct", "sum")])
     return (
@@ -359,13 +389,13 @@ def _err(acc: np.ndarray, floor: float) -> np.ndarray:
     return np.maximum(1.0 - np.asarray(acc, dtype=float), floor)
 
 
-def _curves(sim: Any, datasets: dict[str, str]) -> list[Curve]:
-    table = sim.table
-    reps = sim.replicates
+def _curves(table: pd.DataFrame, reps: pd.DataFrame) -> list[Curve]:
     curves = []
-    for (run, strategy), pts in table.groupby(["run", "strategy"], sort=False):
+    keys = ["dataset", "run", "strategy"]
+    rep_groups = dict(tuple(reps.groupby(keys, sort=False)))
+    for (dataset, run, strategy), pts in table.groupby(keys, sort=False):
         pts = pts.sort_values("k").reset_index(drop=True)
-        wide = reps[(reps["run"] == run) & (reps["strategy"] == strategy)].pivot(
+        wide = rep_groups[(dataset, run, strategy)].pivot(
             index="replicate", columns="k", values="accuracy"
         )
         draws = wide.reindex(columns=pts["k"].to_numpy()).to_numpy(dtype=float)
@@ -377,7 +407,7 @@ def _curves(sim: Any, datasets: dict[str, str]) -> list[Curve]:
         first = pts.iloc[0]
         curves.append(
             Curve(
-                dataset=datasets[str(run)],
+                dataset=str(dataset),
                 run=str(run),
                 model=str(first["model"]),
                 params=float(first["params"]) if pd.notna(first["params"]) else float("nan"),
@@ -405,7 +435,7 @@ def _curve_data(c: Curve) -> Dataset:
 
 def _fit_curves(
     curves: list[Curve],
-    runs: dict[str, Run],
+    runs: dict[tuple[str, str], Run],
     law: str,
     delta: float,
     bootstrap: int,
@@ -427,8 +457,8 @@ def _fit_curves(
         if progress is not None:
             progress(f"fitted {name} to {len(group)} curves")
     for c in fittable:
-        if c.strategy == "pass" and str(c.run) in runs:
-            n, k_correct = _counts(runs[c.run])
+        if c.strategy == "pass" and (c.dataset, c.run) in runs:
+            n, k_correct = _counts(runs[c.dataset, c.run])
             c.beta = BetaFit(n, k_correct, bootstrap=bootstrap, seed=seed)
             cut = int(n.min()) // 8
             if cut >= 1 and n.min() >= 2 * cut:
@@ -654,43 +684,51 @@ def fit_runs(
         raise ScalingError(f"--law {law!r}: choose one of {', '.join(LAWS)}")
     if bootstrap < 2:
         raise ScalingError(f"--bootstrap {bootstrap}: need at least 2 replicates for intervals")
-    sim = simulate(runs, bootstrap=bootstrap, seed=seed, flops=flops)
+    groups: dict[str, list[Run]] = {}
+    for r in runs:
+        groups.setdefault(str(r.manifest.get("problem_set", "default")), []).append(r)
+    sims = {
+        ds: simulate(
+            group, budgets=sample_budgets(group), bootstrap=bootstrap, seed=seed, flops=flops
+        )
+        for ds, group in groups.items()
+    }
     if progress is not None:
         progress("simulated")
-    by_name = {r.name: r for r in runs}
-    datasets = {r.name: str(r.manifest.get("problem_set", "default")) for r in runs}
-    table = sim.table.assign(dataset=sim.table["run"].astype(str).map(datasets))
-    notes: list[str] = []
-    curves = _curves(sim, datasets)
+    by_name = {(ds, label): r for ds, group in groups.items() for r, label in _labels(group)}
+    table = pd.concat([s.table.assign(dataset=ds) for ds, s in sims.items()], ignore_index=True)
+    replicates = pd.concat(
+        [s.replicates.assign(dataset=ds) for ds, s in sims.items()], ignore_index=True
+    )
+    notes: list[str] = [n for s in sims.values() for n in s.notices]
+    curves = _curves(table, replicates)
     _fit_curves(curves, by_name, law, delta, bootstrap, seed, notes, progress)
     frontiers, paretos, optimal = [], [], []
     grids: dict[str, np.ndarray] = {}
     for dataset in dict.fromkeys(c.dataset for c in curves):
         local = [c for c in curves if c.dataset == dataset]
-        pts = table[table["dataset"] == dataset]
+        pts = table[(table["dataset"] == dataset) & np.isfinite(table["flops"])]
+        if pts.empty:
+            notes.append(f"{dataset}: FLOPs unknown (no token counts); no frontier")
+            continue
         grid = budgets
         if grid is None:
             grid = budget_grid(float(pts["flops"].min()), float(pts["flops"].max()), n_budgets)
         grids[dataset] = grid
         frontiers.append(_frontier(local, grid, dataset, level))
-        paretos.append(pareto_front(pts[np.isfinite(pts["flops"])]))
+        paretos.append(pareto_front(pts))
         optimal += _optimal_sizes(local, grid, dataset, delta, level)
     claims = _claims(curves, grids, compare or [])
     if progress is not None:
         progress("frontier, optimal size and claims")
     info = {}
-    for name, ds in datasets.items():
-        run = by_name[name]
-        prov = run.manifest.get("provenance", {})
-        n_problems = int(table.loc[table["run"].astype(str) == name, "n_problems"].max())
-        info.setdefault(
-            ds,
-            {
-                "title": ds,
-                "provenance": str(prov.get("citation") or prov.get("source") or ""),
-                "n_problems": n_problems,
-            },
-        )
+    for ds, group in groups.items():
+        prov = group[0].manifest.get("provenance", {})
+        info[ds] = {
+            "title": ds,
+            "provenance": str(prov.get("citation") or prov.get("source") or ""),
+            "n_problems": int(table.loc[table["dataset"] == ds, "n_problems"].max()),
+        }
     return FitReport(
         table=table,
         curves=curves,

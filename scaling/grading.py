@@ -320,15 +320,40 @@ def _grade_group(
 
 
 # -- scheduling -----------------------------------------------------------------------------------
+Segment = tuple[int, int, str | None, tuple[str, ...]]  # (group, first answer, gold, answers)
+
+
+def _grade_batch(
+    items: tuple[tuple[str | None, tuple[str, ...]], ...], seconds: int
+) -> list[list[tuple[str, bool, str | None]]]:
+    """A pool task: ``_grade_group`` over several (gold, answers) items."""
+    return [_grade_group(gold, preds, seconds) for gold, preds in items]
+
+
 @dataclass(eq=False)
 class _Task:
-    """A pool task: answers ``start..start+len(preds)`` of group ``gid``."""
+    """Answers of one or more groups, graded in one worker call."""
 
-    gid: int
-    start: int
-    gold: str | None
-    preds: tuple[str, ...]
+    segments: list[Segment]
     tries: int = 0
+
+    @property
+    def size(self) -> int:
+        return sum(len(seg[3]) for seg in self.segments)
+
+
+def _tasks(groups: list[tuple[str | None, tuple[str, ...]]]) -> list[_Task]:
+    """Pack the groups' answers into tasks of about ``CHUNK`` answers (small groups together)."""
+    tasks, current = [], _Task([])
+    for gid, (gold, preds) in enumerate(groups):
+        for start in range(0, len(preds), CHUNK):
+            current.segments.append((gid, start, gold, preds[start : start + CHUNK]))
+            if current.size >= CHUNK:
+                tasks.append(current)
+                current = _Task([])
+    if current.segments:
+        tasks.append(current)
+    return tasks
 
 
 _POOL: dict[int, ProcessPoolExecutor] = {}  # one warm pool per size, reused across calls
@@ -364,37 +389,36 @@ def _run_pool(
     timeout: float,
     workers: int,
     advance,
-    fn=_grade_group,
+    fn=_grade_batch,
 ) -> list[list[tuple[str | None, bool, str | None]]]:
-    """Grade groups with ``fn`` in a process pool, in chunks, with a deadline per chunk.
+    """Grade groups with ``fn`` in a process pool, in tasks of about ``CHUNK`` answers.
 
-    A chunk's deadline is ``timeout`` per answer plus two (each answer's parse, key and
-    comparison are also bounded by ``timeout`` inside the worker). When a chunk runs past it the
-    pool is killed, the chunk is re-graded one answer per task, and an answer past its own
-    deadline is graded incorrect with a note. After a worker crash each task is retried once.
+    Each worker has one task running and one queued. A task's deadline is twice ``timeout`` per
+    answer plus two (each answer's parse, key and comparison are also bounded by ``timeout``
+    inside the worker). When a task runs past it the pool is killed, the task is re-graded one
+    answer per task, and an answer past its own deadline is graded incorrect with a note. After
+    a worker crash each single answer is retried once.
     """
     seconds = max(1, math.ceil(timeout))
     results: list[list] = [[None] * len(preds) for _, preds in groups]
-    pending = deque(
-        _Task(gid, start, gold, preds[start : start + CHUNK])
-        for gid, (gold, preds) in enumerate(groups)
-        for start in range(0, len(preds), CHUNK)
-    )
+    pending = deque(_tasks(groups))
 
-    def budget(task: _Task) -> float:
-        return timeout * (len(task.preds) + 2) + _GRACE
+    def budget(task: _Task) -> float:  # twice one task's bound: it may queue behind another
+        return 2 * timeout * (task.size + 2) + _GRACE
 
     def retry(task: _Task, crashed: bool) -> None:
-        if len(task.preds) > 1:
+        if task.size > 1:
             pending.extendleft(
-                _Task(task.gid, task.start + i, task.gold, (p,))
-                for i, p in reversed(list(enumerate(task.preds)))
+                _Task([(gid, start + i, gold, (p,))])
+                for gid, start, gold, preds in reversed(task.segments)
+                for i, p in reversed(list(enumerate(preds)))
             )
         elif crashed and task.tries == 0:
-            pending.appendleft(_Task(task.gid, task.start, task.gold, task.preds, 1))
+            pending.appendleft(_Task(task.segments, 1))
         else:
             why = "crashed the grader" if crashed else f"did not finish in {budget(task):g} s"
-            results[task.gid][task.start] = (task.preds[0], False, f"grading {why}")
+            gid, start, _, preds = task.segments[0]
+            results[gid][start] = (preds[0], False, f"grading {why}")
             advance(1)
 
     while pending:
@@ -402,9 +426,10 @@ def _run_pool(
         inflight: dict[Future, tuple[_Task, float]] = {}
         failed: list[tuple[_Task, bool]] = []
         while (pending or inflight) and not failed:
-            while pending and len(inflight) < workers:
+            while pending and len(inflight) < 2 * workers:
                 task = pending.popleft()
-                inflight[pool.submit(fn, task.gold, task.preds, seconds)] = (task, time.monotonic())
+                items = tuple((gold, preds) for _, _, gold, preds in task.segments)
+                inflight[pool.submit(fn, items, seconds)] = (task, time.monotonic())
             due = min(start + budget(task) for task, start in inflight.values())
             done, _ = wait(inflight, max(0.0, due - time.monotonic()), FIRST_COMPLETED)
             for future in done:
@@ -414,8 +439,9 @@ def _run_pool(
                 except BrokenProcessPool:
                     failed.append((task, True))
                     continue
-                results[task.gid][task.start : task.start + len(graded)] = graded
-                advance(len(task.preds))
+                for (gid, start, _, preds), out in zip(task.segments, graded, strict=True):
+                    results[gid][start : start + len(preds)] = out
+                advance(task.size)
             now = time.monotonic()
             failed += [(t, False) for t, start in inflight.values() if now - start > budget(t)]
         if failed:
@@ -477,7 +503,7 @@ def _grade_groups(
                 out.append(_grade_group(gold, preds, seconds))
                 advance(len(preds))
             return out
-        n_tasks = sum(math.ceil(len(preds) / CHUNK) for _, preds in groups)
+        n_tasks = math.ceil(total / CHUNK)
         return _run_pool(groups, timeout, max(1, min(n_workers, n_tasks)), advance)
 
 
@@ -514,7 +540,7 @@ def _grade_keyed(
 
 def grade(
     predictions: list[str | None],
-    references: list[str],
+    references: list[str | None],
     *,
     timeout: float = 5.0,
     workers: int | None = None,
@@ -524,7 +550,8 @@ def grade(
     """Grade each prediction (an extracted answer; None = no answer) against its reference.
 
     Predictions are grouped by ``problem_ids`` (by reference when not given); within a group
-    each distinct answer is parsed and compared once and the reference is parsed once.
+    each distinct answer is parsed and compared once and the reference is parsed once. A None
+    reference only clusters (every answer graded incorrect).
     ``timeout`` bounds each parse and comparison (seconds); ``workers`` is the pool size (default:
     all cores; 0 grades in-process); ``progress`` shows a progress bar.
     """

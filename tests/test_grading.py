@@ -2,8 +2,11 @@
 
 import threading
 import time
+from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scaling import grading
 from scaling.grading import Grade, cluster_answers, extract_answer, grade, normalize_answer
@@ -52,6 +55,8 @@ def test_extract_answer(text, expected):
 def test_normalize_answer(raw, expected):
     assert normalize_answer(raw) == expected
 
+
+POOL = ["1/2", "0.5", "x+1", "1+x", "\\{1,2\\}", "2,1", "7", "0.333333", "1/3", None, "(0,1]"]
 
 # What math-verify decides (reference, prediction, equal?) -- documented in scaling.grading.
 EQUIVALENCES = [
@@ -151,19 +156,40 @@ def test_power_tower_does_not_hang_in_process():
     assert not g.correct and time.monotonic() - start < 20
 
 
-def hang_on_marked(gold, preds, seconds):
+def hang_on_marked(items, seconds):
     """A pool task that never returns when it meets the answer "hang" (an uninterruptible hang)."""
-    if "hang" in preds:
+    if any("hang" in preds for _, preds in items):
         time.sleep(3600)
-    return grading._grade_group(gold, preds, seconds)
+    return grading._grade_batch(items, seconds)
 
 
-def test_parent_deadline_turns_a_hung_answer_into_a_failed_grade():
-    groups = [("1", ("1", "hang", "2")), ("5", ("5",))]
+def test_parent_deadline_turns_a_hung_answer_into_a_failed_grade(monkeypatch):
+    monkeypatch.setattr(grading, "CHUNK", 2)
+    groups = [("1", ("1", "hang", "2")), ("5", ("5",)), ("7", ("7", "8"))]
     done = []
     results = grading._run_pool(groups, 0.2, 2, done.append, fn=hang_on_marked)
     (k1, c1, n1), (k2, c2, n2), (k3, c3, n3) = results[0]
-    assert (k1, c1, n1) == ("1", True, None) and (k3, c3) == ("2", False) and n3 is None
+    assert (k1, c1, n1) == ("1", True, None) and (k3, c3, n3) == ("2", False, None)
     assert (k2, c2) == ("hang", False) and "grading did not finish" in n2
-    assert results[1] == [("5", True, None)]
-    assert sum(done) == 4
+    assert results[1:] == [[("5", True, None)], [("7", True, None), ("8", False, None)]]
+    assert sum(done) == 6
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(-50, 50), st.integers(1, 40))
+def test_forms_of_one_fraction_share_a_key(num, den):
+    value = Fraction(num, den)
+    forms = [f"{num}/{den}", f"\\frac{{{num}}}{{{den}}}", f"{value.numerator}/{value.denominator}"]
+    if 10**6 % value.denominator == 0:  # a terminating decimal
+        forms.append(f"{float(value):.6f}")
+    keys = cluster_answers(forms, workers=0)
+    assert len(set(keys)) == 1
+    assert all(g.correct for g in grade(forms, [f"{num}/{den}"] * len(forms), workers=0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from(POOL), min_size=1, max_size=8))
+def test_grades_do_not_depend_on_the_batch(answers):
+    together = grade(answers, ["1/2"] * len(answers), workers=0)
+    alone = [grade([a], ["1/2"], workers=0)[0] for a in answers]
+    assert together == alone

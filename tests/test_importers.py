@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scaling.errors import ScalingError
 from scaling.importers import ImportOptions, import_run, read_source
@@ -291,3 +293,19 @@ def test_unknown_kind_and_missing_source(tmp_path):
     with pytest.raises(ScalingError, match="no such file or folder"):
         import_run("jsonl", tmp_path / "missing.jsonl", tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 30), st.integers(0, 30)), min_size=1, max_size=6))
+def test_counts_expansion(tmp_path_factory, rows):
+    rows = [(n, min(c, n)) for n, c in rows]
+    source = tmp_path_factory.mktemp("counts") / "t.csv"
+    source.write_text(
+        "problem_idx,n_samples,n_correct\n"
+        + "".join(f"{i},{n},{c}\n" for i, (n, c) in enumerate(rows))
+    )
+    s = read_source("counts", source, ImportOptions(model="m", tokens_per_sample=1)).samples
+    assert len(s) == sum(n for n, _ in rows)
+    for i, (n, c) in enumerate(rows):
+        mine = s[s["problem_id"] == str(i)]
+        assert mine["sample_idx"].tolist() == list(range(n)) and int(mine["correct"].sum()) == c

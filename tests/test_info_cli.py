@@ -1,4 +1,4 @@
-"""``scaling info``/``verify``/``import`` on the embedded runs: hand-checkable figures and errors."""
+"""``scaling info``, ``verify`` and ``import``: hand-checkable figures and one-line errors."""
 
 import csv
 import json

@@ -4,10 +4,14 @@ through ``collect.search.search`` on the hf and openai backends, resuming, and t
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import threading
 
+import numpy as np
 import pandas as pd
 import pytest
+import test_collect_vllm
 from tiny_models import collect_config
 
 from collect.rewards import split_steps
@@ -17,6 +21,8 @@ from scaling.grading import extract_answer
 from scaling.store import Run
 
 pytest_plugins = ["collect_fixtures"]
+MISSING = test_collect_vllm.MISSING  # why the vLLM test cannot run here (None on a GPU with vLLM)
+gpu_models = test_collect_vllm.gpu_models  # the vLLM-compatible tiny models (a module fixture)
 
 WIDTH = 4
 N_PROBLEMS = 6
@@ -142,6 +148,41 @@ def test_search_needs_a_prm_and_text_prompts(tiny, tmp_path):
         run_search(tiny, tmp_path / "ray", SearchSpec("rebase", 2), backend="ray")
 
 
+def test_rebase_and_sampling_share_one_frontier(tiny, reference_run, rebase_run, tmp_path):
+    from scaling.frontier import fit_runs
+    from scaling.simulate import simulate
+
+    out, _ = rebase_run
+    search_run, sampling_run = Run.open(out), Run.open(reference_run)
+    table = simulate([search_run], bootstrap=0).table
+    assert set(table["k"]) == {WIDTH}  # not subsampled: k is the width
+    # compute = all expansion tokens x 2N, per problem
+    expected = 2 * search_run.params * search_run.problems()["search_tokens"].mean()
+    assert table["flops"].to_numpy() == pytest.approx(expected, rel=1e-12)
+
+    report = fit_runs([sampling_run, search_run], bootstrap=20)
+    assert set(report.table["dataset"]) == {"problems"}  # one data set, one frontier
+    searched = [c for c in report.curves if c.run == search_run.name]
+    assert {c.strategy for c in searched} >= {"majority", "best_of_n", "weighted_majority"}
+    budgets = report.frontier["budget"].to_numpy()
+    for curve in searched:
+        affordable = budgets >= expected * (1 - 1e-9)
+        assert np.isfinite(curve.at_budgets[0][affordable]).all()
+        assert np.isnan(curve.at_budgets[0][~affordable]).all()
+
+    csv = tmp_path / "frontier.csv"
+    proc = subprocess.run(
+        [sys.executable, "-m", "scaling", "fit", str(reference_run), str(out)]
+        + ["--bootstrap", "20", "--format", "csv", "--output", str(csv)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr
+    frontier = pd.read_csv(csv)
+    assert len(frontier) and set(frontier["dataset"]) == {"problems"}
+
+
 @pytest.fixture
 def server(tiny):
     from collect.serve import make_server
@@ -169,23 +210,23 @@ def test_openai_backend_search_equals_hf(tiny, server, tmp_path):
 
 
 @pytest.mark.gpu
-def test_vllm_backend_search(tiny, tmp_path):
-    import importlib.util
+@pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
+def test_vllm_backend_search(gpu_models, tmp_path):
+    from collect.backends.vllm import VLLMBackend
+    from collect.rewards import TransformersRewardModel
 
-    import torch
-
-    if importlib.util.find_spec("vllm") is None or not torch.cuda.is_available():
-        pytest.skip("needs vLLM and a CUDA GPU")
-    out = tmp_path / "vllm"
-    run_search(
-        tiny,
-        out,
-        SearchSpec("rebase", WIDTH, max_depth=8),
-        limit=2,
-        backend="vllm",
-        reward_backend="hf",
-    )
-    run = Run.open(out)
-    assert run.manifest["search"]["leaves_short"] == 0
-    assert (frame_of(out).groupby("problem_id").size() == WIDTH).all()
-    assert run.problems()["search_tokens"].notna().all()
+    backend = VLLMBackend(str(gpu_models["policy"]), gpu_memory_utilization=0.5)
+    reward = TransformersRewardModel(str(gpu_models["prm"]))
+    try:
+        for spec in (SearchSpec("rebase", WIDTH, max_depth=8), SearchSpec("mcts", 2, max_depth=8)):
+            out = tmp_path / spec.method
+            config = collect_config(gpu_models, out, **{**OPTIONS, "backend": "vllm"})
+            search(config, spec, backend=backend, reward=reward, progress=False)
+            run = Run.open(out)
+            counts = frame_of(out).groupby("problem_id").size()
+            short = run.manifest["search"]["leaves_short"]
+            assert (counts <= spec.width).all() and short == int((counts < spec.width).sum())
+            assert run.problems()["search_tokens"].notna().all()
+            assert run.manifest["extra"]["collect"]["sessions"][-1]["engine"]["backend"] == "vllm"
+    finally:
+        backend.close()

@@ -3,7 +3,7 @@ template, a 2-layer Llama policy trained for a few seconds to answer "What is a 
 ``\\boxed{}``, and random token- and sequence-classification reward models.
 
 ``build_all(root)`` builds everything once under ``root`` (reused when already there) and returns
-the paths. Everything is seeded, so two builds are identical.
+the paths. Every random step is seeded.
 """
 
 from __future__ import annotations

@@ -31,9 +31,11 @@ from typing import Any
 
 import pandas as pd
 
+from collect.backends.base import Backend
 from collect.datasets import load_problems
 from collect.models import describe_model
 from collect.prompts import build_template, prompt_hash
+from collect.rewards import RewardModel
 from collect.runner import (
     CollectConfig,
     CollectResult,
@@ -132,6 +134,11 @@ class SearchSpec:
             beam_search(trees, expander, self.width, self.branching)
         else:
             mcts(trees, expander, self.width, self.branching, self.exploration)
+
+
+def unescape(text: str) -> str:
+    r"""Backslash escapes of a command-line string resolved (``"\n\n"`` -> a blank line)."""
+    return text.encode("latin-1", "backslashreplace").decode("unicode_escape")
 
 
 def leaf_rows(
@@ -253,9 +260,19 @@ class _SearchSession(_Session):
 
 
 def search(
-    config: CollectConfig, spec: SearchSpec, *, progress: bool = True, console=None
+    config: CollectConfig,
+    spec: SearchSpec,
+    *,
+    backend: Backend | None = None,
+    reward: RewardModel | None = None,
+    progress: bool = True,
+    console=None,
 ) -> CollectResult:
-    """Tree-search every problem of ``config``'s problem set into the run at ``config.out``."""
+    """Tree-search every problem of ``config``'s problem set into the run at ``config.out``.
+
+    ``backend`` and ``reward`` (both, or neither) reuse engines already loaded and are left open;
+    otherwise they are built from ``config`` when there is work, and closed after.
+    """
     config = replace(config, samples=spec.width)
     config.check()
     spec.check()
@@ -265,7 +282,9 @@ def search(
         )
     if not config.reward_model:
         raise ScalingError("--search needs a process reward model: pass --reward-model")
-    backend_name = config.backend or default_backend()
+    if (backend is None) != (reward is None):
+        raise ScalingError("search: pass both a backend and a reward model, or neither")
+    backend_name = backend.name if backend is not None else config.backend or default_backend()
     if backend_name not in SEARCH_BACKENDS:
         raise ScalingError(
             f"--backend {backend_name}: --search runs on {', '.join(SEARCH_BACKENDS)} (a search "
@@ -316,16 +335,19 @@ def search(
         todo = problems.frame[~problems.frame["problem_id"].isin(stored)]
         result.missing_before = len(todo) * spec.width
         if len(todo):
-            backend, reward = _open_engines(config, backend_name, tokenizer)
+            owned = backend is None
+            if owned:
+                backend, reward = _open_engines(config, backend_name, tokenizer)
             try:
                 session = _SearchSession(config, run, problems, template, backend, reward, spec)
                 bar = _progress(progress, result.missing_before, len(problems), console)
                 by_id = dict(zip(problems.frame["problem_id"], prompts, strict=True))
                 session.execute(todo, by_id, result, bar)
             finally:
-                if reward is not None:
-                    reward.close()
-                backend.close()
+                if owned:
+                    if reward is not None:
+                        reward.close()
+                    backend.close()
     problems_frame = run.problems()
     result.summary = {
         **summarize(run, result, backend_name),

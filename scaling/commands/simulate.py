@@ -1,7 +1,123 @@
-"""Placeholder until this command lands."""
+"""``scaling simulate``: every strategy at every budget, exact, with paired bootstrap intervals."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
 import typer
+
+from scaling.commands.info import RUNS_HELP, _open, emit
+
+STRATEGY_HELP = (
+    "Comma-separated: greedy, pass, majority, best_of_n, weighted_majority "
+    "(default: all a run supports)"
+)
+
+
+def _num(value: float, spec: str) -> str:
+    return "-" if value is None or pd.isna(value) else spec.format(value)
+
+
+def _tables(frame: pd.DataFrame, by: str | None):
+    """One rich table per run (title: run, problem set, problems, accounting), grouped."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+
+    tables = []
+    for run, rows in frame.groupby("run", sort=False):
+        first = rows.iloc[0]
+        varies = rows["n_problems"].nunique() > 1 or by
+        capped = rows["n_capped"].gt(0).any()
+        point = rows[(rows["strategy"] == first["strategy"]) & (rows["k"] == first["k"])]
+        table = Table(
+            title=f"{run} · {first['problem_set']} · {int(point['n_problems'].sum())} problems · "
+            f"FLOPs {first['flops_accounting']} · tokens {first['tokens_source']}",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        table.add_column("strategy", no_wrap=True)
+        if by:
+            table.add_column("level", justify="right")
+        for name in ("k", "accuracy", "95% CI", "FLOPs", "tokens"):
+            table.add_column(name, justify="right", no_wrap=True)
+        if varies:
+            table.add_column("P", justify="right")
+        if capped:
+            table.add_column("capped", justify="right")
+        for r in rows.itertuples():
+            acc = f"{r.accuracy:.4f}" + (f"±{r.mc_stderr:.4f}" if r.mc_stderr > 0 else "")
+            cells = [r.strategy] + ([_num(r.level, "{}")] if by else [])
+            cells += [
+                str(r.k),
+                acc,
+                f"{_num(r.ci_low, '{:.3f}')}–{_num(r.ci_high, '{:.3f}')}",
+                _num(r.flops, "{:.3g}"),
+                _num(r.tokens, "{:,.0f}"),
+            ]
+            cells += [str(r.n_problems)] if varies else []
+            cells += [str(r.n_capped)] if capped else []
+            table.add_row(*cells)
+        tables.append(table)
+    note = (
+        "accuracy: mean over problems of the exact expectation over all k-subsets (± Monte Carlo "
+        "error where not exact); 95% CI: paired bootstrap over problems; FLOPs, tokens: per "
+        "problem; capped: problems with fewer than k samples, replayed at their n"
+    )
+    return Group(*tables, note)
+
+
+def simulate_command(
+    runs: Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)] = None,
+    strategy: Annotated[str | None, typer.Option("--strategy", help=STRATEGY_HELP)] = None,
+    budgets: Annotated[
+        str, typer.Option("--budgets", help="pow2 | all | comma-separated, e.g. 1,2,4,8")
+    ] = "pow2",
+    agg: Annotated[
+        str, typer.Option("--agg", help="PRM step scores -> reward: last | min | prod | mean")
+    ] = "last",
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Paired bootstrap replicates (0: none).")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of bootstrap and Monte Carlo.")] = 0,
+    flops: Annotated[str, typer.Option("--flops", help="Compute accounting: paper | full")] = (
+        "paper"
+    ),
+    by: Annotated[
+        str | None, typer.Option("--by", help="level: accuracy per problem difficulty level")
+    ] = None,
+    mc_samples: Annotated[
+        int,
+        typer.Option("--mc-samples", help="Random subsets where weighted majority is not exact."),
+    ] = 256,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | parquet")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", help="Write here.")] = None,
+) -> None:
+    """Replay strategies on cached samples: accuracy at every budget k, exact over all
+    k-subsets, with paired bootstrap intervals, FLOPs and tokens per problem."""
+    from scaling.simulate import simulate
+
+    strategies = [s.strip() for s in strategy.split(",") if s.strip()] if strategy else None
+    sim = simulate(
+        _open(runs),
+        strategies,
+        budgets,
+        agg=agg,
+        bootstrap=bootstrap,
+        seed=seed,
+        flops=flops,
+        by=by,
+        mc_samples=mc_samples,
+        progress=fmt == "table",
+    )
+    for line in sim.notices:
+        typer.echo(f"notice: {line}", err=True)
+    frame = sim.table.replace({np.nan: None}) if fmt == "json" else sim.table
+    emit(frame, fmt, output, _tables(sim.table, by) if fmt == "table" else None)
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("simulate")(simulate_command)

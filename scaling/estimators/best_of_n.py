@@ -31,20 +31,20 @@ def best_of_n_at_k(pool: Pool, ks: np.ndarray) -> np.ndarray:
     if pool.reward is None:
         raise ValueError("best-of-n needs a reward per sample")
     ks = np.asarray(ks, dtype=np.int64)
-    pid = pool.problem_index
-    order = np.lexsort((pool.reward, pid))
-    r_sorted, p_sorted = pool.reward[order], pid[order]
-    new_group = np.ones(len(order), dtype=bool)
-    new_group[1:] = (r_sorted[1:] != r_sorted[:-1]) | (p_sorted[1:] != p_sorted[:-1])
-    group = np.cumsum(new_group) - 1
-    means = np.bincount(group, weights=pool.correct[order]) / np.bincount(group)
-    v = means[group]  # tie-averaged correctness, ascending reward within each problem
     sizes = pool.sizes
     out = np.zeros((pool.n_problems, len(ks)))
     for n in np.unique(sizes[sizes > 0]):
         rows = np.flatnonzero(sizes == n)
-        cols = (pool.offsets[rows][:, None] + np.arange(n)[None, :]).ravel()
-        values = v[cols].reshape(len(rows), n)
+        cols = pool.offsets[rows][:, None] + np.arange(n)[None, :]
+        order = np.argsort(pool.reward[cols], axis=1, kind="stable")
+        reward = np.take_along_axis(pool.reward[cols], order, axis=1)
+        correct = np.take_along_axis(pool.correct[cols], order, axis=1)
+        # tie groups: runs of equal rewards in each sorted row, numbered across the rows
+        starts = np.ones(reward.shape, dtype=bool)
+        starts[:, 1:] = reward[:, 1:] != reward[:, :-1]
+        group = np.cumsum(starts.ravel()) - 1
+        means = np.bincount(group, weights=correct.ravel()) / np.bincount(group)
+        values = means[group].reshape(reward.shape)
         keff = np.minimum(ks, n)
         step = max(1, _CHUNK // int(n))
         for lo in range(0, len(ks), step):

@@ -132,8 +132,15 @@ def _tails(x: int, pop: int, m: int, d: int, lf: np.ndarray) -> tuple[float, flo
     if x < low:
         return 1.0, 0.0
     log_pmf = (
-        lf[m] - lf[x] - lf[m - x] + lf[pop - m] - lf[d - x] - lf[pop - m - d + x]
-        - lf[pop] + lf[d] + lf[pop - d]
+        lf[m]
+        - lf[x]
+        - lf[m - x]
+        + lf[pop - m]
+        - lf[d - x]
+        - lf[pop - m - d + x]
+        - lf[pop]
+        + lf[d]
+        + lf[pop - d]
     )
     pmf = math.exp(log_pmf) * (1.0 + 1e-9)
     up = (m - x) * (d - x) / ((x + 1.0) * (pop - m - d + x + 1.0))
@@ -262,10 +269,11 @@ def _rivals_below(j, k, rest, p, live, los, pmfs, chosen, floor) -> tuple[float,
                 c = table[ties, s]
                 if c < floor:
                     continue
-                for x in range(lo, min(hi, top - s) + 1):
-                    t2 = ties + 1 if x == j else ties
-                    if t2 <= ties_max:
-                        spare[t2, s + x] += c * pmf[x - lo]
+                reach = min(hi, top - s)
+                for x in range(lo, min(reach, j - 1) + 1):  # below j
+                    spare[ties, s + x] += c * pmf[x - lo]
+                if reach == j and ties < ties_max:  # at j: one more tie
+                    spare[ties + 1, s + j] += c * pmf[j - lo]
         for ties in range(min(t_hi + 1, ties_max) + 1):
             for s in range(s_lo + lo, min(top, s_hi + hi) + 1):
                 if spare[ties, s] >= floor:

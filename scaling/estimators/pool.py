@@ -44,7 +44,7 @@ class Pool:
         clusters: Sequence[Sequence[object]] | None = None,
         rewards: Sequence[Sequence[float]] | None = None,
     ) -> Pool:
-        """Build a pool from per-problem lists; cluster labels may be any hashable, ``None`` = no answer."""
+        """A pool from per-problem lists; cluster labels: any hashable, ``None`` = no answer."""
         sizes = np.array([len(c) for c in correct], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(sizes)])
         flat = np.concatenate([np.asarray(c, dtype=np.float64) for c in correct] or [np.zeros(0)])

@@ -6,9 +6,12 @@ reward), k = n (one vote), problems whose clusters all have the same correctness
 correctness then only needs a non-abstaining draw), and any budget with C(n, k) <= ``ENUMERATE``
 (every subset is visited; for k > n/2 through the complements, whose scores are the totals
 minus the complement's). Otherwise Monte Carlo over ``samples`` uniform k-subsets per problem
-(partial Fisher-Yates, one independent seeded stream per problem), reported with its Monte Carlo
-variance. A tie is uniform among the clusters whose scores are within ``1e-10 * (1 + sum |r|)``
-of the best; its expected correctness is taken exactly (mean over the tied clusters).
+and budget, reported with its Monte Carlo variance: the prefixes of ``samples`` random
+permutations give uniform subsets of every size at once; the problems of one pool size share
+them, each problem's samples relabelled by its own seeded random permutation, which keeps the
+subsets uniform and the problems' estimates independent. A tie is uniform among the clusters
+whose scores are within ``1e-10 * (1 + sum |r|)`` of the best; its expected correctness is
+taken exactly (the mean over the tied clusters).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def _vote(score, count, q, clusters, tol) -> float:
 
 
 @njit(cache=True)
-def _draw_value(size, complement, tot_s, tot_c, score, count, q, touched, n_touched, tol):
+def _draw_value(complement, tot_s, tot_c, score, count, q, touched, n_touched, tol):
     """Weighted vote of the drawn subset (``score``/``count`` accumulated over ``n_touched``
     clusters) or, for ``complement``, of the samples not drawn."""
     if not complement:
@@ -107,7 +110,7 @@ def _problem(cluster, reward, q, ks, prefixes, seed, values, variances):
                     score[g] += rw[prefixes[r, pos]]
                     count[g] += 1
                 pos += 1
-            v = _draw_value(size, k > n - k, tot_s, tot_c, score, count, q, touched, n_touched, tol)
+            v = _draw_value(k > n - k, tot_s, tot_c, score, count, q, touched, n_touched, tol)
             total[c] += v
             total_sq[c] += v * v
     samples = len(prefixes)
@@ -166,7 +169,9 @@ def _next_combination(members, size, n) -> bool:
 
 
 @njit(cache=True, parallel=True)
-def _weighted_kernel(offsets, cluster, reward, q, q_offsets, ks, rows, prefixes, seed, values, variances):
+def _weighted_kernel(
+    offsets, cluster, reward, q, q_offsets, ks, rows, prefixes, seed, values, variances
+):
     for a in prange(len(rows)):
         i = rows[a]
         lo, hi = offsets[i], offsets[i + 1]
@@ -177,15 +182,13 @@ def _weighted_kernel(offsets, cluster, reward, q, q_offsets, ks, rows, prefixes,
 
 
 def weighted_majority_at_k(
-    pool: Pool, ks: np.ndarray, *, samples: int = 1000, seed: int = 0
+    pool: Pool, ks: np.ndarray, *, samples: int = 256, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """weighted-majority@k per problem and its Monte Carlo variance (0 where exact), each (P, K).
 
     ``k`` is capped at ``n`` per problem; ``samples`` random subsets per (problem, budget) where
-    the budget is neither listed exhaustively nor settled in closed form: the prefixes of
-    ``samples`` random permutations, shared by the problems of one pool size, each problem's
-    samples relabelled by its own random permutation (seeded ``seed + i``), so the subsets are
-    uniform and independent across problems.
+    the budget is neither listed exhaustively nor settled in closed form; ``seed`` seeds the
+    shared permutations and, as ``seed + i``, problem i's relabelling.
     """
     if pool.reward is None or pool.cluster is None:
         raise ValueError("weighted majority needs answer clusters and rewards")
@@ -204,8 +207,17 @@ def weighted_majority_at_k(
         depth = int(max(min(k, size - k) for k in np.minimum(ks, size)))
         prefixes = rng.permuted(np.tile(np.arange(size), (samples, 1)), axis=1)[:, : max(depth, 1)]
         _weighted_kernel(
-            pool.offsets, pool.cluster, pool.reward, q, q_offsets, ks, rows, prefixes, seed,
-            values, variances,
+            pool.offsets,
+            pool.cluster,
+            pool.reward,
+            q,
+            q_offsets,
+            ks,
+            rows,
+            prefixes,
+            seed,
+            values,
+            variances,
         )
     # closed forms, exact: one drawn sample wins whatever its reward; equal correctness in all
     # clusters means the answer is right whenever a non-abstaining sample is drawn
@@ -221,7 +233,9 @@ def weighted_majority_at_k(
     first = np.where(same, high, 0.0)
     one = keff == 1
     closed = (one | (same[:, None] & (keff < n[:, None]))) & (n[:, None] > 0)
-    closed_values = np.where(one, hits[:, None] / np.maximum(n, 1)[:, None], first[:, None] * answered)
+    closed_values = np.where(
+        one, hits[:, None] / np.maximum(n, 1)[:, None], first[:, None] * answered
+    )
     values[closed] = closed_values[closed]
     variances[closed] = 0.0
     return values, variances

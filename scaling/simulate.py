@@ -1,0 +1,648 @@
+"""The offline simulator: every strategy at any budget from a run's cached samples, exactly.
+
+For each run, strategy and budget k the value of a problem is the expectation over all
+k-subsets of its n_i pooled samples (``scaling.estimators``); a run's accuracy is the mean over
+its problems. Rules:
+
+- Budgets: ``pow2`` = 1, 2, 4, ... up to the largest n_i, plus that n_i itself; ``all`` = 1..n;
+  or a list. A problem with n_i < k is replayed at k = n_i (its k is capped; ``n_capped`` counts
+  such problems). Problems without pooled samples are left out, with a notice.
+- greedy is the temperature-0 sample (k = 1), only where the run has one; never faked.
+- Tree-search runs are not subsampled: their finished leaves are aggregated whole, k = width.
+- Uncertainty: a bootstrap over problems, paired: replicate r draws the same multinomial counts
+  over the problem ids for every run of one problem set (the union of their ids; a run missing
+  some ids averages over the ones it has), so differences between configurations have intervals
+  too. stderr is the replicates' standard deviation, the interval their 2.5/97.5 percentiles.
+- Compute: ``scaling.flops`` per problem at its effective k, averaged like the accuracy.
+  Tokens per sample come from the samples' token columns (``measured``), else the manifest's
+  declared means (``mean``/``assumed``); with neither, FLOPs are unknown (NaN), with a notice.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from scaling.errors import ScalingError
+from scaling.estimators import (
+    AGGREGATIONS,
+    Pool,
+    aggregate_step_rewards,
+    best_of_n_at_k,
+    majority_at_k,
+    pass_at_k,
+    weighted_majority_at_k,
+)
+from scaling.flops import ACCOUNTINGS, flops_per_problem, search_flops_per_problem
+from scaling.store import Run, open_runs
+from scaling.summary import strategies as supported_strategies
+
+STRATEGIES = ("greedy", "pass", "majority", "best_of_n", "weighted_majority")
+REWARDED = ("best_of_n", "weighted_majority")
+NEEDS = {
+    "greedy": ("temperature-0 samples",),
+    "majority": ("answer clusters",),
+    "best_of_n": ("rewards",),
+    "weighted_majority": ("answer clusters", "rewards"),
+}
+COLUMNS = [
+    "problem_id",
+    "greedy",
+    "correct",
+    "cluster",
+    "reward",
+    "step_rewards",
+    "prompt_tokens",
+    "completion_tokens",
+]
+
+
+@dataclass
+class Simulation:
+    """Tidy results: ``table`` one row per (run, strategy, k[, level]); ``replicates`` the paired
+    bootstrap draws (run, strategy, k[, level], replicate, accuracy); ``per_problem`` the exact
+    value of every problem (run, strategy, k, problem_id, value[, level]); ``notices`` what was
+    skipped or assumed, one line each."""
+
+    table: pd.DataFrame
+    replicates: pd.DataFrame
+    per_problem: pd.DataFrame
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Values:
+    """One strategy on one run: per-problem values (P, K) and Monte Carlo variances."""
+
+    strategy: str
+    ks: np.ndarray
+    values: np.ndarray
+    mc_var: np.ndarray
+    flops: np.ndarray
+    tokens: np.ndarray
+    n_capped: np.ndarray
+    flops_error: str | None
+
+
+@dataclass
+class _Loaded:
+    run: Run
+    label: str
+    problem_ids: np.ndarray  # problems with pooled samples, pool order
+    levels: np.ndarray  # float (NaN = unknown)
+    pool: Pool
+    greedy: np.ndarray  # mean correctness of the problem's greedy samples (NaN = none)
+    greedy_completion: np.ndarray
+    prompt: np.ndarray
+    completion: np.ndarray
+    completion_sq: np.ndarray
+    tokens_source: str
+    supported: list[str]
+    search: pd.DataFrame | None
+
+
+def simulate(
+    runs: Run | str | Path | Iterable[Run | str | Path] | None = None,
+    strategies: Sequence[str] | None = None,
+    budgets: str | Sequence[int] = "pow2",
+    *,
+    agg: str = "last",
+    bootstrap: int = 1000,
+    seed: int = 0,
+    flops: str = "paper",
+    by: str | None = None,
+    mc_samples: int = 256,
+    progress: bool = False,
+) -> Simulation:
+    """Replay ``strategies`` (default: all each run supports) on ``runs`` (default: the embedded
+    runs) at ``budgets`` ("pow2", "all", or ks); ``agg`` aggregates PRM step scores;
+    ``bootstrap`` paired replicates over problems (0: none); ``flops`` "paper" or "full";
+    ``by="level"`` breaks accuracy down by problem level; ``mc_samples`` random subsets per
+    problem and budget where weighted majority is not computed exactly."""
+    _check_options(strategies, agg, bootstrap, flops, by, mc_samples)
+    opened = _open(runs)
+    notices: list[str] = []
+    results: list[tuple[_Loaded, _Values]] = []
+    with _progress(progress, len(opened)) as advance:
+        for run, label in zip(opened, _labels(opened), strict=True):
+            data = _load(run, label, agg, notices)
+            ks = _budgets(budgets, data, notices)
+            done = []
+            for strategy in _plan(data, strategies, notices):
+                advance(f"{label}: {strategy}", 0)
+                done.append(_evaluate(data, strategy, ks, flops, seed, mc_samples))
+            errors = dict.fromkeys(v.flops_error for v in done if v.flops_error)
+            notices.extend(f"{label}: FLOPs unknown: {e}" for e in errors)
+            results.extend((data, v) for v in done)
+            advance(label, 1)
+    return _tabulate(results, bootstrap, seed, by, flops, notices)
+
+
+# -- options and runs ------------------------------------------------------------------------------
+
+
+def _check_options(strategies, agg, bootstrap, flops, by, mc_samples) -> None:
+    unknown = sorted(set(strategies or ()) - set(STRATEGIES))
+    if unknown:
+        raise ScalingError(
+            f"--strategy {','.join(unknown)}: unknown; choose from {', '.join(STRATEGIES)}"
+        )
+    if agg not in AGGREGATIONS:
+        raise ScalingError(f"--agg {agg!r}: choose one of {', '.join(AGGREGATIONS)}")
+    if bootstrap < 0:
+        raise ScalingError(f"--bootstrap {bootstrap}: must be 0 (none) or a positive count")
+    if flops not in ACCOUNTINGS:
+        raise ScalingError(f"--flops {flops!r}: choose one of {', '.join(ACCOUNTINGS)}")
+    if by not in (None, "level"):
+        raise ScalingError(f"--by {by!r}: the only breakdown is 'level'")
+    if mc_samples < 2:
+        raise ScalingError(f"mc_samples {mc_samples}: need at least 2 Monte Carlo subsets")
+
+
+def _open(runs) -> list[Run]:
+    from scaling.paths import default_runs
+
+    if runs is None:
+        found = default_runs()
+        if not found:
+            raise ScalingError("no embedded runs found under data/runs; pass a run directory")
+        return open_runs(found)
+    if isinstance(runs, (Run, str, Path)):
+        runs = [runs]
+    out: list[Run] = []
+    for item in runs:
+        out.extend([item] if isinstance(item, Run) else open_runs([item]))
+    if not out:
+        raise ScalingError("no runs given; pass a run directory")
+    return out
+
+
+def _labels(runs: list[Run]) -> list[str]:
+    """Run names; names shared by several runs get their folder added."""
+    names = [r.name for r in runs]
+    return [f"{r.name} ({r.path.name})" if names.count(r.name) > 1 else r.name for r in runs]
+
+
+def _budgets(spec: str | Sequence[int], data: _Loaded, notices: list[str]) -> np.ndarray:
+    n_max = int(data.pool.sizes.max(initial=0))
+    if data.search is not None:
+        width = (data.run.manifest.get("search") or {}).get("width")
+        return np.array([int(width) if width else n_max])
+    if n_max == 0:
+        return np.zeros(0, dtype=np.int64)
+    if isinstance(spec, str) and spec == "pow2":
+        ks = [1 << i for i in range(n_max.bit_length()) if 1 << i <= n_max]
+        return np.array(sorted(set(ks + [n_max])))
+    if isinstance(spec, str) and spec == "all":
+        return np.arange(1, n_max + 1)
+    ks = parse_budgets(spec)
+    over = ks[ks > n_max]
+    if len(over):
+        notices.append(
+            f"{data.label}: budgets {', '.join(map(str, over))} exceed its {n_max} samples "
+            "per problem; skipped"
+        )
+    return ks[ks <= n_max]
+
+
+def parse_budgets(spec: str | Sequence[int]) -> np.ndarray:
+    """``"1,2,4"`` or a sequence of ints -> sorted unique positive budgets."""
+    try:
+        values = [int(v) for v in (spec.split(",") if isinstance(spec, str) else spec)]
+    except ValueError:
+        raise ScalingError(
+            f"--budgets {spec!r}: give pow2, all, or comma-separated integers like 1,2,4"
+        ) from None
+    if not values or min(values) < 1:
+        raise ScalingError(f"--budgets {spec!r}: budgets must be positive integers")
+    return np.array(sorted(set(values)), dtype=np.int64)
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+
+def _load(run: Run, label: str, agg: str, notices: list[str]) -> _Loaded:
+    table = run.sample_table(COLUMNS).unify_dictionaries()
+    problems = run.problems()
+    ids = problems["problem_id"].astype(str).to_numpy()
+    index = _problem_index(table.column("problem_id"), ids, run)
+    greedy = table.column("greedy").to_numpy(zero_copy_only=False).astype(bool)
+    correct = table.column("correct").to_numpy(zero_copy_only=False).astype(np.float64)
+    pooled = np.flatnonzero(~greedy)
+    order = pooled[np.argsort(index[pooled], kind="stable")]
+    sizes = np.bincount(index[order], minlength=len(ids))
+    has = sizes > 0
+    if (~has).any():
+        notices.append(
+            f"{label}: {int((~has).sum())} of {len(ids)} problems have no pooled samples; left out"
+        )
+    per_problem = index[order]
+    pool = Pool(
+        offsets=np.concatenate([[0], np.cumsum(sizes[has])]),
+        correct=correct[order],
+        cluster=_cluster_codes(table.column("cluster"), order, per_problem),
+        reward=_rewards(run, table, order, agg),
+    )
+    prompt, completion, completion_sq, source = _tokens(run, table, order, per_problem, has)
+    rows = np.flatnonzero(greedy)
+    count = np.bincount(index[rows], minlength=len(ids))[has]
+    hits = np.bincount(index[rows], weights=correct[rows], minlength=len(ids))[has]
+    lengths = table.column("completion_tokens").to_numpy(zero_copy_only=False)[rows]
+    lengths = np.bincount(index[rows], weights=lengths.astype(float), minlength=len(ids))[has]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        greedy_value = np.where(count > 0, hits / count, np.nan)
+        greedy_completion = np.where(count > 0, lengths / count, np.nan)
+    if source != "measured":
+        greedy_completion = np.where(count > 0, completion, np.nan)
+    search = None
+    if run.manifest.get("search"):
+        search = problems.loc[has, ["search_tokens", "search_rm_tokens"]].reset_index(drop=True)
+    return _Loaded(
+        run=run,
+        label=label,
+        problem_ids=ids[has],
+        levels=problems["level"].to_numpy(dtype=float, na_value=np.nan)[has],
+        pool=pool,
+        greedy=greedy_value,
+        greedy_completion=greedy_completion,
+        prompt=prompt,
+        completion=completion,
+        completion_sq=completion_sq,
+        tokens_source=source,
+        supported=supported_strategies(run, table),
+        search=search,
+    )
+
+
+def _problem_index(column: pa.ChunkedArray, ids: np.ndarray, run: Run) -> np.ndarray:
+    """Each sample's problem as an index into ``ids`` (through the column's dictionary)."""
+    lookup = {pid: i for i, pid in enumerate(ids)}
+    parts = []
+    for chunk in column.chunks:
+        if not pa.types.is_dictionary(chunk.type):
+            chunk = pc.dictionary_encode(chunk)
+        mapping = np.array([lookup.get(v, -1) for v in chunk.dictionary.to_pylist()], np.int64)
+        parts.append(mapping[chunk.indices.to_numpy(zero_copy_only=False)])
+    index = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    if (index < 0).any():
+        raise ScalingError(f"{run.path}: samples name problems not in problems.parquet; run verify")
+    return index
+
+
+def _cluster_codes(column: pa.ChunkedArray, order: np.ndarray, problem: np.ndarray):
+    """Problem-local cluster codes 0..G_i-1 in the pool's order (no answer: -1); None when the
+    run has no answer clusters at all. ``problem``: each pooled sample's problem index."""
+    if column.null_count == len(column):
+        return None
+    if not pa.types.is_dictionary(column.type):
+        column = pa.chunked_array([pc.dictionary_encode(column.combine_chunks())])
+    codes = np.concatenate(
+        [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in column.chunks]
+    ).astype(np.int64)[order]
+    width = len(column.chunks[0].dictionary) + 1
+    answered = codes >= 0
+    keys, inverse = np.unique(problem[answered] * width + codes[answered], return_inverse=True)
+    local = np.full(len(codes), -1, dtype=np.int64)
+    local[answered] = inverse.ravel() - np.searchsorted(keys // width, problem[answered])
+    return local
+
+
+def _rewards(run: Run, table: pa.Table, order: np.ndarray, agg: str) -> np.ndarray | None:
+    """Each pooled sample's score: its PRM step scores aggregated by ``agg`` where it has them
+    (the reward model is a PRM, or there is no ORM score), else its ORM reward; NaN if neither;
+    None when the run has no rewards at all."""
+    rewards, steps = table.column("reward"), table.column("step_rewards")
+    if rewards.null_count == steps.null_count == len(rewards):
+        return None
+    reward = rewards.to_numpy(zero_copy_only=False).astype(np.float64)[order]
+    if steps.null_count == len(steps):
+        return reward
+    stepped = aggregate_step_rewards(steps.combine_chunks().take(pa.array(order)), agg)
+    kind = (run.manifest.get("reward_model") or {}).get("kind")
+    use_steps = ~np.isnan(stepped) & ((kind == "prm") | np.isnan(reward))
+    return np.where(use_steps, stepped, reward)
+
+
+def _tokens(run, table, order, per_problem, has):
+    """Per-problem mean prompt tokens, mean completion tokens and mean squared completion
+    tokens of the pool, and where they come from."""
+    n_problems = len(has)
+    completion = table.column("completion_tokens").to_numpy(zero_copy_only=False)[order]
+    prompt = table.column("prompt_tokens").to_numpy(zero_copy_only=False)[order]
+    counts = np.bincount(per_problem, minlength=n_problems)[has]
+    declared = run.manifest["tokens"]
+    if len(order) and not pd.isna(completion.astype(float)).any():
+        c = completion.astype(float)
+        mean = np.bincount(per_problem, weights=c, minlength=n_problems)[has] / counts
+        sq = np.bincount(per_problem, weights=c * c, minlength=n_problems)[has] / counts
+        p = prompt.astype(float)
+        if np.isnan(p).any():
+            p_mean = np.full(len(counts), float(declared.get("mean_prompt_tokens") or np.nan))
+        else:
+            p_mean = np.bincount(per_problem, weights=p, minlength=n_problems)[has] / counts
+        return p_mean, mean, sq, "measured"
+    c = float(declared.get("mean_completion_tokens") or np.nan)
+    p = float(declared.get("mean_prompt_tokens") or np.nan)
+    source = declared.get("source", "none")
+    return np.full(len(counts), p), np.full(len(counts), c), np.full(len(counts), c * c), source
+
+
+# -- evaluation ------------------------------------------------------------------------------------
+
+
+def _plan(data: _Loaded, wanted: Sequence[str] | None, notices: list[str]) -> list[str]:
+    """The strategies to replay on a run; what it cannot support is named in one notice."""
+    supported = set(data.supported)
+    reward = data.pool.reward
+    if data.search is not None:
+        supported.discard("greedy")
+    if data.pool.cluster is None:
+        supported -= {"majority", "weighted_majority"}
+    if reward is None:
+        supported -= set(REWARDED)
+    elif supported & set(REWARDED) and np.isnan(reward).any():
+        notices.append(
+            f"{data.label}: {int(np.isnan(reward).sum())} samples have no reward; "
+            "best_of_n and weighted_majority skipped"
+        )
+        supported -= set(REWARDED)
+    plan = [s for s in (wanted or STRATEGIES) if s in supported]
+    skipped = [s for s in (wanted or STRATEGIES) if s not in supported]
+    if skipped:
+        lacks = ", ".join(dict.fromkeys(x for s in skipped for x in NEEDS.get(s, ())))
+        notices.append(f"{data.label}: skipped {', '.join(skipped)} (the run has no {lacks})")
+    return plan
+
+
+def _evaluate(
+    data: _Loaded, strategy: str, ks: np.ndarray, accounting: str, seed: int, mc_samples: int
+) -> _Values:
+    pool, n = data.pool, data.pool.sizes
+    ones = np.ones((pool.n_problems, 1))
+    if strategy == "greedy":
+        shown, keff, n_capped = np.array([1]), ones, np.zeros(1, dtype=np.int64)
+    elif data.search is not None:  # the whole set of finished leaves, k = width
+        shown, keff, n_capped = ks, n[:, None] * ones, np.zeros(1, dtype=np.int64)
+        ks = np.array([int(n.max(initial=1))])
+    else:
+        shown, keff = ks, np.minimum(ks[None, :], n[:, None])
+        n_capped = (n[:, None] < ks[None, :]).sum(0)
+    mc_var = np.zeros((pool.n_problems, len(shown)))
+    if strategy == "greedy":
+        values = data.greedy[:, None]
+    elif strategy == "pass":
+        hits = np.bincount(pool.problem_index, weights=pool.correct, minlength=pool.n_problems)
+        values = pass_at_k(n, hits, ks)
+    elif strategy == "majority":
+        values = majority_at_k(pool, ks)
+    elif strategy == "best_of_n":
+        values = best_of_n_at_k(pool, ks)
+    else:  # each run its own Monte Carlo stream, whatever else is simulated with it
+        stream = np.random.SeedSequence([seed, zlib.crc32(data.run.run_id.encode())])
+        values, mc_var = weighted_majority_at_k(
+            pool, ks, samples=mc_samples, seed=int(stream.generate_state(1)[0])
+        )
+    tokens, flops, error = _compute(data, strategy, keff, accounting)
+    return _Values(strategy, shown, values, mc_var, flops, tokens, n_capped, error)
+
+
+def _compute(data: _Loaded, strategy: str, keff: np.ndarray, accounting: str):
+    """Policy tokens and FLOPs per problem at the effective budgets, and why FLOPs are unknown
+    (NaN) where they are."""
+    manifest = data.run.manifest
+    search = data.search
+    greedy = strategy == "greedy"
+    completion = (data.greedy_completion if greedy else data.completion)[:, None]
+    prompt = data.prompt[:, None]
+    if search is not None:
+        tokens = search["search_tokens"].to_numpy(dtype=float, na_value=np.nan)[:, None]
+    else:
+        tokens = keff * completion
+    try:
+        if search is not None:
+            rm = search["search_rm_tokens"].to_numpy(dtype=float, na_value=np.nan)[:, None]
+            flops = search_flops_per_problem(manifest, tokens, rm, accounting=accounting)
+        else:
+            flops = flops_per_problem(
+                manifest,
+                prompt,
+                completion,
+                keff,
+                accounting=accounting,
+                rm_tokens=keff * (prompt + completion) if strategy in REWARDED else None,
+                completion_sq=completion**2 if greedy else data.completion_sq[:, None],
+            )
+    except ScalingError as e:
+        return tokens, np.full(keff.shape, np.nan), str(e)
+    flops = np.broadcast_to(flops, keff.shape)
+    if np.isnan(flops).any():
+        return tokens, flops, f"no token counts (tokens.source {data.tokens_source!r})"
+    return tokens, flops, None
+
+
+# -- tables ----------------------------------------------------------------------------------------
+
+
+def _tabulate(results, bootstrap: int, seed: int, by: str | None, accounting: str, notices):
+    groups: dict[str, list[str]] = {}
+    for data, _ in results:
+        groups.setdefault(_problem_set(data), []).extend(data.problem_ids.tolist())
+    draws = {}
+    for name, ids in groups.items():
+        union = np.array(sorted(set(ids)))
+        rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+        counts = rng.multinomial(len(union), np.full(len(union), 1 / len(union)), size=bootstrap)
+        draws[name] = (union, counts.astype(np.float64))
+    labels = list(dict.fromkeys(d.label for d, _ in results))
+    problem_ids = sorted({p for ids in groups.values() for p in ids})
+    rows, reps, per = [], _Columns(), _Columns()
+    weights, last = None, None
+    for data, v in results:
+        if data is not last:  # one weight matrix per run: the replicates' counts of its problems
+            union, counts = draws[_problem_set(data)]
+            weights, last = counts[:, np.searchsorted(union, data.problem_ids)], data
+        run = labels.index(data.label)
+        for level, mask in _breakdown(data, by):
+            summary, replicated = _summarize(data, v, weights, mask, accounting)
+            if by:
+                summary["level"] = level
+            rows.append(summary)
+            b = len(replicated)
+            reps.add(
+                run=run,
+                strategy=STRATEGIES.index(v.strategy),
+                k=np.tile(v.ks, b),
+                replicate=np.repeat(np.arange(b), len(v.ks)),
+                accuracy=replicated.ravel(),
+                level=level,
+            )
+        valid = ~np.isnan(v.values)
+        p_idx, k_idx = np.nonzero(valid)
+        per.add(
+            run=run,
+            strategy=STRATEGIES.index(v.strategy),
+            k=v.ks[k_idx],
+            problem_id=np.searchsorted(problem_ids, data.problem_ids[p_idx]),
+            value=v.values[valid],
+            level=data.levels[p_idx],
+        )
+    if by and any(np.isnan(d.levels).all() for d, _ in results):
+        names = sorted({d.label for d, _ in results if np.isnan(d.levels).all()})
+        notices.append(f"no problem levels in {', '.join(names)}: shown as level <NA>")
+    level = ["level"] if by else []
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=TABLE_COLUMNS)
+    table = table[TABLE_COLUMNS + level]
+    categories = {"run": labels, "strategy": list(STRATEGIES), "problem_id": problem_ids}
+    replicates = reps.frame(["run", "strategy", "k", "replicate", "accuracy"] + level, categories)
+    per_problem = per.frame(["run", "strategy", "k", "problem_id", "value"] + level, categories)
+    if by:
+        table["level"] = table["level"].astype("Int64")
+    return Simulation(table, replicates, per_problem, notices)
+
+
+class _Columns:
+    """Columns gathered piece by piece; codes become categoricals at the end."""
+
+    def __init__(self):
+        self.parts: dict[str, list[np.ndarray]] = {}
+
+    def add(self, **columns):
+        size = max(np.size(v) for v in columns.values() if np.ndim(v) > 0)
+        for name, value in columns.items():
+            if np.ndim(value) == 0:
+                value = np.full(size, np.nan if value is pd.NA else value)
+            self.parts.setdefault(name, []).append(np.asarray(value))
+
+    def frame(self, names: list[str], categories: dict[str, list]) -> pd.DataFrame:
+        out = {}
+        for name in names:
+            values = np.concatenate(self.parts[name]) if name in self.parts else np.zeros(0)
+            if name in categories:
+                values = pd.Categorical.from_codes(values.astype(np.int64), categories[name])
+            elif name == "level":
+                values = pd.array(values, dtype="Float64").astype("Int64")
+            out[name] = values
+        return pd.DataFrame(out)
+
+
+TABLE_COLUMNS = [
+    "run",
+    "run_id",
+    "model",
+    "params",
+    "problem_set",
+    "strategy",
+    "k",
+    "accuracy",
+    "stderr",
+    "ci_low",
+    "ci_high",
+    "mc_stderr",
+    "flops",
+    "tokens",
+    "n_problems",
+    "n_capped",
+    "tokens_source",
+    "flops_accounting",
+]
+
+
+def _problem_set(data: _Loaded) -> str:
+    return str(data.run.manifest.get("problem_set", ""))
+
+
+def _breakdown(data: _Loaded, by: str | None):
+    if by is None:
+        yield None, np.ones(len(data.problem_ids), dtype=bool)
+        return
+    levels = data.levels
+    for level in np.unique(levels[~np.isnan(levels)]):
+        yield int(level), levels == level
+    if np.isnan(levels).any():
+        yield pd.NA, np.isnan(levels)
+
+
+def _summarize(data: _Loaded, v: _Values, weights: np.ndarray, mask: np.ndarray, accounting: str):
+    """Table rows of one strategy on one run (for the problems in ``mask``) and its bootstrap
+    replicates (B, K): replicate b weights problem i by its draw count (ratio estimator)."""
+    valid = ~np.isnan(v.values) & mask[:, None]
+    values = np.where(valid, v.values, 0.0)
+    count = valid.sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = values.sum(0) / count
+        mc = np.sqrt(np.where(valid, v.mc_var, 0.0).sum(0)) / count
+        flops = np.where(valid, v.flops, 0.0).sum(0) / count
+        tokens = np.where(valid, v.tokens, 0.0).sum(0) / count
+        replicated = (weights @ values) / (weights @ valid)
+    if len(weights) > 1:
+        stderr = np.nanstd(replicated, axis=0, ddof=1)
+        low, high = np.nanpercentile(replicated, [2.5, 97.5], axis=0)
+    else:
+        stderr = low = high = np.full(len(v.ks), np.nan)
+    rows = pd.DataFrame(
+        {
+            "run": data.label,
+            "run_id": data.run.run_id,
+            "model": data.run.manifest["model"]["name"],
+            "params": data.run.params,
+            "problem_set": _problem_set(data),
+            "strategy": v.strategy,
+            "k": v.ks,
+            "accuracy": accuracy,
+            "stderr": stderr,
+            "ci_low": low,
+            "ci_high": high,
+            "mc_stderr": mc,
+            "flops": flops,
+            "tokens": tokens,
+            "n_problems": count,
+            "n_capped": v.n_capped,
+            "tokens_source": data.tokens_source,
+            "flops_accounting": accounting,
+        }
+    )
+    return rows, replicated
+
+
+@contextmanager
+def _progress(show: bool, total: int):
+    """Yield ``advance(description, steps)``: a rich progress bar with rate and ETA on stderr,
+    or a no-op."""
+    if not show:
+        yield lambda description, steps: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("simulating", total=total, rate="")
+
+        def advance(description: str, steps: int) -> None:
+            bar.update(task, advance=steps, description=description)
+            speed = bar.tasks[0].speed
+            bar.update(task, rate=f"{speed:.2f} runs/s" if speed else "")
+
+        yield advance
