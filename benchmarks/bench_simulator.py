@@ -33,6 +33,7 @@ import pandas as pd
 
 from scaling.estimators import win_probability
 from scaling.estimators.majority import BUDGET
+from scaling.estimators.threads import cores
 from scaling.paths import data_dir
 from scaling.simulate import simulate
 from scaling.store import Run, new_manifest
@@ -156,10 +157,11 @@ def run_baseline(samples: pd.DataFrame, problems: list[str], ks, draws=1000) -> 
 # -- measurements ----------------------------------------------------------------------------------
 
 
-def timed(run: Run, **kw) -> tuple[float, object]:
-    start = time.perf_counter()
+def timed(run: Run, **kw) -> tuple[float, float, object]:
+    """Wall-clock and CPU seconds (all threads) of one simulate call, and its result."""
+    start, cpu = time.perf_counter(), time.process_time()
     sim = simulate([run], budgets="pow2", bootstrap=1000, **kw)
-    return time.perf_counter() - start, sim
+    return time.perf_counter() - start, time.process_time() - cpu, sim
 
 
 def say(line: str) -> None:
@@ -188,20 +190,20 @@ def growth(tmp: Path) -> None:
     shapes = [(100, 256), (100, 1024), (100, 4096), (100, 10_000), (250, 1024), (1000, 1024)]
     for n_problems, n in shapes:
         run = write_run(tmp / f"grow-{n_problems}-{n}", synthetic_problems(n_problems, n, seed=1))
-        seconds, _ = timed(run)
-        say(f"  {n_problems:5d} problems x {n:6,d} samples: {seconds:6.2f} s")
+        seconds, cpu, _ = timed(run)
+        say(f"  {n_problems:5d} problems x {n:6,d} samples: {seconds:6.2f} s ({cpu:.2f} s CPU)")
 
 
 def pythia() -> None:
     runs = [Run.open(p) for p in sorted((data_dir() / "runs" / "pythia").glob("*"))]
     if not runs:
         return
-    for budgets in ("pow2", "all"):
+    say("\nembedded Pythia runs (128 problems x 10,000 samples each), coverage:")
+    for budgets, replicates in (("pow2", 1000), ("all", 100)):
         start = time.perf_counter()
-        simulate(runs, ["pass"], budgets, bootstrap=1000)
+        simulate(runs, ["pass"], budgets, bootstrap=replicates)
         seconds = time.perf_counter() - start
-        say(f"  Pythia, {len(runs)} runs x 128 problems x 10,000 samples, pass at {budgets}: ")
-        say(f"  {seconds:.2f} s")
+        say(f"  {len(runs)} runs, budgets {budgets}, {replicates} replicates: {seconds:.2f} s")
 
 
 def main() -> None:
@@ -209,16 +211,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the growth study")
     parser.add_argument("--baseline-problems", type=int, default=3)
     args = parser.parse_args()
-    import numba
-
-    say(f"cores: {os.cpu_count()}, numba threads: {numba.get_num_threads()}")
+    say(f"cores: {cores()}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         samples = synthetic_problems(500, 1024)
         run = write_run(tmp / "target", samples)
-        cold, _ = timed(run)
+        cold, _, _ = timed(run)
         tracemalloc.start()
-        warm, sim = timed(run)
+        warm, cpu, sim = timed(run)
         _, traced = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         table = sim.table
@@ -227,7 +227,10 @@ def main() -> None:
         say(f"\ntarget: 500 problems x 1,024 samples, strategies {strategies},")
         say(f"  budgets {ks}, 1,000 paired bootstrap replicates")
         verdict = "met" if warm < 2 else "NOT met"
-        say(f"  simulator: {warm:.2f} s; target < 2 s: {verdict}")
+        say(
+            f"  simulator: {warm:.2f} s wall, {cpu:.2f} s CPU on {cores()} cores; target < 2 s: {verdict}"
+        )
+        say(f"  (load average while measuring: {os.getloadavg()[0]:.1f})")
         say(f"  (first call in this process, loading the compiled kernels: {cold:.2f} s)")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         say(f"  memory: peak traced during the call {traced / 2**20:.0f} MiB; process peak RSS")

@@ -33,7 +33,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -192,7 +192,9 @@ def plan_units(
     return greedy_units, sampled
 
 
-def _ident(config: CollectConfig, model: dict, problems: ProblemSet, phash: str) -> dict:
+def _ident(
+    config: CollectConfig, model: dict, problems: ProblemSet, phash: str, search: dict | None = None
+) -> dict:
     """What makes two collect runs the same run (the number of samples is not part of it)."""
     ids = "\n".join(problems.frame["problem_id"])
     reward = None
@@ -214,8 +216,63 @@ def _ident(config: CollectConfig, model: dict, problems: ProblemSet, phash: str)
             "seed": config.seed,
         },
         "reward_model": reward,
-        "search": None,
+        "search": search,
     }
+
+
+class Prepared(NamedTuple):
+    """What a run is made of before it is opened: problems, prompts and the manifest."""
+
+    problems: ProblemSet
+    tokenizer: Any
+    template: PromptTemplate
+    prompts: list[Prompt]
+    manifest: dict[str, Any]
+
+
+def prepare(config: CollectConfig, backend_name: str, search: dict | None = None) -> Prepared:
+    """Load the problems, render the prompts and build the manifest of the run ``config`` asks for.
+
+    ``search``: a tree search's manifest fields (``collect.search``), part of the run id.
+    """
+    problems = load_problems(
+        config.dataset,
+        question_field=config.question_field,
+        answer_field=config.answer_field,
+        limit=config.limit,
+        problems=config.problems,
+    )
+    tokenizer, model = load_model_facts(config, backend_name)
+    template = build_template(tokenizer, prompt_file=config.prompt_file)
+    prompts = [template.render(q) for q in problems.frame["question"]]
+    phash = prompt_hash(prompts)
+    sampling = {
+        "temperature": config.temperature,
+        "top_p": config.top_p,
+        "max_tokens": config.max_tokens,
+        "seed": config.seed,
+        "seed_scheme": SEED_SCHEME,
+        "n": config.samples,
+        "greedy": config.greedy,
+    }
+    reward_stub = (
+        {"name": describe_model(config.reward_model)["name"], "kind": config.reward_kind}
+        if config.reward_model
+        else None
+    )
+    manifest = new_manifest(
+        model=model,
+        problem_set=problems.name,
+        sampling=sampling,
+        tokens={"source": "none", "assumption": None},
+        provenance={**problems.provenance, "collected_by": "scaling collect"},
+        prompt={"hash": phash, **template.describe()},
+        reward_model=reward_stub,
+        search=search,
+        extra={"collect": {"sessions": [], "wall_s": 0.0, "gpu_s": 0.0}},
+        run_id=config_hash(_ident(config, model, problems, phash, search)),
+    )
+    return Prepared(problems, tokenizer, template, prompts, manifest)
 
 
 class _Session:
@@ -462,42 +519,7 @@ def collect(
     if reward is not None and not config.reward_model:
         raise ScalingError("collect: a reward model was passed but config.reward_model is not set")
     backend_name = backend.name if backend is not None else config.backend or default_backend()
-    problems = load_problems(
-        config.dataset,
-        question_field=config.question_field,
-        answer_field=config.answer_field,
-        limit=config.limit,
-        problems=config.problems,
-    )
-    tokenizer, model = load_model_facts(config, backend_name)
-    template = build_template(tokenizer, prompt_file=config.prompt_file)
-    prompts = [template.render(q) for q in problems.frame["question"]]
-    phash = prompt_hash(prompts)
-    sampling = {
-        "temperature": config.temperature,
-        "top_p": config.top_p,
-        "max_tokens": config.max_tokens,
-        "seed": config.seed,
-        "seed_scheme": SEED_SCHEME,
-        "n": config.samples,
-        "greedy": config.greedy,
-    }
-    reward_stub = (
-        {"name": describe_model(config.reward_model)["name"], "kind": config.reward_kind}
-        if config.reward_model
-        else None
-    )
-    manifest = new_manifest(
-        model=model,
-        problem_set=problems.name,
-        sampling=sampling,
-        tokens={"source": "none", "assumption": None},
-        provenance={**problems.provenance, "collected_by": "scaling collect"},
-        prompt={"hash": phash, **template.describe()},
-        reward_model=reward_stub,
-        extra={"collect": {"sessions": [], "wall_s": 0.0, "gpu_s": 0.0}},
-        run_id=config_hash(_ident(config, model, problems, phash)),
-    )
+    problems, tokenizer, template, prompts, manifest = prepare(config, backend_name)
     run = Run.create(config.out, manifest, problems.frame, exist_ok=True)
     result = CollectResult(run=run)
     with run.lock():

@@ -3,7 +3,8 @@
 Residuals live in the chosen space, standardized by the observations' standard errors::
 
     r_j = (g(y_j) - g(f(x_j; theta))) / s_j,   g = ln (space="log") or identity ("linear"),
-    s_j = sigma_j / y_j in log space (delta method), sigma_j in linear space, 1 if unweighted;
+    s_j = sigma_j / y_j in log space (delta method), sigma_j in linear space, 1 if unweighted,
+          divided by their geometric mean (relative weights: delta is in units of g);
     loss = sum_j huber_delta(r_j)   or   0.5 * sum_j r_j^2   (loss="l2": scipy's curve_fit).
 
 Parameters declared ``log`` are optimized as ln(theta), within their bounds. One ``Objective``
@@ -60,13 +61,16 @@ def huber(r: np.ndarray, delta: float) -> np.ndarray:
 
 
 def standardization(y: np.ndarray, sigma: object, space: str) -> np.ndarray:
-    """s_j: sigma_j/y_j in log space, sigma_j in linear space, ones when unweighted."""
+    """s_j: sigma_j/y_j in log space, sigma_j in linear space, scaled to geometric mean 1
+    (the errors set relative weights; delta stays in units of the fitted space); ones when
+    unweighted."""
     if sigma is None:
         return np.ones_like(y)
     sigma = np.broadcast_to(np.asarray(sigma, dtype=float), y.shape)
     if not (np.all(np.isfinite(sigma)) and np.all(sigma > 0)):
         raise ValueError("standard errors must be finite and positive (floor them first)")
-    return sigma / y if space == "log" else np.array(sigma)
+    s = sigma / y if space == "log" else np.array(sigma)
+    return s / np.exp(np.mean(np.log(s)))
 
 
 @dataclass

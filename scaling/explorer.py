@@ -445,8 +445,8 @@ def write_explorer(
 FLOPS_NOTES = {
     "paper": "2·N FLOPs per generated token of the policy; prompt and reward model not counted "
     "(Wu et al. 2024)",
-    "full": "prompt prefilled once per problem, decoding with the attention term, plus reward-model "
-    "passes (Brown et al. 2024)",
+    "full": "prompt prefilled once per problem, decoding with the attention term, plus "
+    "reward-model passes (Brown et al. 2024)",
 }
 
 
@@ -528,11 +528,13 @@ def _levels(groups: dict[str, list], report: Any, bootstrap: int, seed: int) -> 
         table = table[table["level"].notna() & table["run_id"].isin(label.index)]
         frames.append(table.assign(dataset=dataset, run=table["run_id"].map(label)))
     columns = ["dataset", "run", "strategy", "k", "level", "accuracy", "ci_low", "ci_high"]
-    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    return (
+        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
 
 
 def explorer_frames(
-    runs: list[str | Path] | None = None,
+    runs: list | None = None,
     report: Any = None,
     *,
     flops: str = "paper",
@@ -542,7 +544,8 @@ def explorer_frames(
     law: str = "auto",
     progress: Any = None,
 ) -> dict[str, Any]:
-    """The keyword arguments of ``write_explorer`` for ``runs`` (default: the embedded runs).
+    """The keyword arguments of ``write_explorer`` for ``runs`` (paths or opened ``Run``s;
+    default: the embedded runs).
 
     Fits them with ``scaling.frontier.fit_runs`` (or takes its ``report`` of the same runs, as
     ``scaling fit --html`` does), then adds both N_opt laws, accuracy by level where problems
@@ -552,11 +555,11 @@ def explorer_frames(
     from scaling.paths import default_runs
     from scaling.store import Run, open_runs
 
-    paths = list(runs) if runs else default_runs()
-    if not paths:
+    items = list(runs) if runs else default_runs()
+    if not items:
         raise ScalingError("no embedded runs found under data/runs; pass run directories")
-    opened = [r if isinstance(r, Run) else None for r in paths]
-    opened = [r for r in opened if r] + open_runs([p for p in paths if not isinstance(p, Run)])
+    opened = [r for r in items if isinstance(r, Run)]
+    opened += open_runs([p for p in items if not isinstance(p, Run)])
     if report is None:
         report = fit_runs(
             opened,

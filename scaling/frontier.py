@@ -106,15 +106,34 @@ class Curve:
     def k_at(self, budget: np.ndarray) -> np.ndarray:
         """Samples affordable at each budget (0 where not even one sample is)."""
         k = np.floor((np.asarray(budget, dtype=float) - self.flops0) / self.flops1 * (1 + 1e-12))
-        return np.maximum(k, 0.0)
+        return np.where(np.isfinite(k), np.maximum(k, 0.0), 0.0)
 
     def accuracy(self, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Predicted accuracy at ``k`` (> 0) and its bootstrap draws (replicates, len(k))."""
+        """Predicted accuracy at ``k`` (> 0), clipped to [0, 1], and its bootstrap draws
+        (replicates, len(k)) aligned with the simulator's replicates."""
         law = self.law
-        if law is None:  # a single observed point (greedy): constant
-            acc = np.full(k.shape, self.points["accuracy"].iloc[0])
-            return acc, np.repeat(self.draws[:, :1], k.size, axis=1)
-        return 1.0 - law.predict(k), 1.0 - law.predict_draws(k)
+        return np.clip(1.0 - law.predict(k), 0, 1), np.clip(1.0 - law.predict_draws(k), 0, 1)
+
+    def at(self, budget: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(k, accuracy, draws (replicates, budgets)) at each budget; NaN where unaffordable.
+
+        With a law: the affordable k, predicted. Without (fewer than 3 budgets observed): the
+        largest observed k that is affordable, as observed."""
+        k = self.k_at(budget)
+        acc = np.full(k.shape, np.nan)
+        draws = np.full((self.draws.shape[0], k.size), np.nan)
+        if self.law is None:
+            i = np.searchsorted(self.k, k, side="right") - 1
+            ok = i >= 0
+            k = np.where(ok, self.k[np.maximum(i, 0)], 0.0)
+            acc[ok] = self.points["accuracy"].to_numpy(float)[i[ok]]
+            draws[:, ok] = self.draws[:, i[ok]]
+        else:
+            ok = k >= 1
+            if ok.any():
+                acc[ok], d = self.accuracy(k[ok])
+                draws[: d.shape[0], ok] = d
+        return k, acc, draws
 
     def extrapolated(self, k: np.ndarray) -> np.ndarray:
         return (k < self.k.min()) | (k > self.k.max())
@@ -446,44 +465,45 @@ def _fit_curves(
     """Fit the families (all curves of a family at once), choose, backtest; Beta for pass."""
     fittable = [c for c in curves if np.unique(c.k).size >= 3]
     data = {id(c): _curve_data(c) for c in fittable}
-    names = list(CURVE_FAMILIES) if law in ("auto", "beta") else [law]
-    for name in names:
-        family = CURVE_FAMILIES[name]
+    for name, family in CURVE_FAMILIES.items():  # point fits of every family: AIC, fallback
         group = [c for c in fittable if len(c.k) > len(family.params)]
         if group:
-            fits = fit_laws(family, [data[id(c)] for c in group], delta=delta)
-            for c, f in zip(group, fits, strict=True):
+            points = [Dataset(d.x, d.y, d.sigma) for d in (data[id(c)] for c in group)]
+            for c, f in zip(group, fit_laws(family, points, delta=delta), strict=True):
                 c.fits[name] = f
-        if progress is not None:
-            progress(f"fitted {name} to {len(group)} curves")
     for c in fittable:
         if c.strategy == "pass" and (c.dataset, c.run) in runs:
             n, k_correct = _counts(runs[c.dataset, c.run])
             c.beta = BetaFit(n, k_correct, bootstrap=bootstrap, seed=seed)
             cut = int(n.min()) // 8
-            if cut >= 1 and n.min() >= 2 * cut:
+            if cut >= 1:
                 ks = np.unique(np.geomspace(2 * cut, n.min(), 4).astype(int))
                 c.beta_backtest = backtest_beta(n, k_correct, ks, cut=cut, seed=seed)
         if law == "beta" and c.beta is not None:
-            c.chosen, c.reason = "beta", "--law beta (Beta forecast of coverage)"
-        elif law in ("auto", "beta") and c.fits:
+            c.chosen, c.reason = "beta", "--law beta"
+        elif law in ("auto", "beta") or law not in c.fits:
             c.chosen, why = select_by_aic(c.fits)
             c.reason = f"auto: {why}"
-        elif law in c.fits:
+            if law not in ("auto", "beta"):
+                notes.append(f"{c.label}: too few budgets for {law}; chose {c.chosen} by AIC")
+        else:
             c.chosen, c.reason = law, f"--law {law}"
-        elif c.fits:
-            c.chosen, why = select_by_aic(c.fits)
-            c.reason = f"auto ({law} needs more points): {why}"
-            notes.append(f"{c.label}: too few budgets for {law}; chose {c.chosen} by AIC")
-        if c.chosen and c.chosen != "beta":
-            d = data[id(c)]
-            c.backtest = backtest(c.chosen, d.x, d.y, sigma=d.sigma, delta=delta)
     if law == "beta":
         for c in fittable:
-            if c.beta is None and c.chosen:
-                notes.append(f"{c.label}: the Beta forecast is for coverage; used {c.chosen}")
+            if c.chosen != "beta":
+                notes.append(f"{c.label}: the Beta forecast is for coverage; chose {c.chosen}")
     if progress is not None:
-        progress("chose laws and backtested")
+        progress("fitted every family; chose one per curve")
+    for name in CURVE_FAMILIES:  # bootstrap the chosen laws, all curves of a family at once
+        group = [c for c in fittable if c.chosen == name]
+        if group:
+            fits = fit_laws(name, [data[id(c)] for c in group], delta=delta)
+            for c, f in zip(group, fits, strict=True):
+                c.fits[name] = f
+                d = data[id(c)]
+                c.backtest = backtest(name, d.x, d.y, sigma=d.sigma, delta=delta)
+        if progress is not None:
+            progress(f"bootstrapped {name} ({len(group)} curves)")
 
 
 def _frontier(curves: list[Curve], budgets: np.ndarray, dataset: str, level: float) -> pd.DataFrame:
@@ -493,15 +513,8 @@ def _frontier(curves: list[Curve], budgets: np.ndarray, dataset: str, level: flo
     draws = np.full((budgets.size, len(curves), n_rep), np.nan)
     ks = np.zeros((budgets.size, len(curves)))
     for j, c in enumerate(curves):
-        k = c.k_at(budgets)
-        if c.law is None:  # one observed point: affordable from its cost on
-            k = np.where(k >= c.k.min(), c.k.min(), 0.0)
-        ok = k >= 1
-        a, d = np.full(budgets.size, np.nan), np.full((n_rep, budgets.size), np.nan)
-        if ok.any():
-            a[ok], dd = c.accuracy(k[ok])
-            d[: dd.shape[0], ok] = dd
-        acc[:, j], draws[:, j], ks[:, j] = a, d.T, k
+        ks[:, j], a, d = c.at(budgets)
+        acc[:, j], draws[:, j, : d.shape[0]] = a, d.T
         c.at_budgets = (a, d)
     sel = select_best(acc, draws, level)
     rows = []

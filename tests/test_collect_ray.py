@@ -3,10 +3,9 @@ the ordered ``generate`` equal the single-process hf results."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 import ray
-from tiny_models import collect_config, questions, samples_of
+from tiny_models import assert_same_samples, collect_config, questions, samples_of
 
 from collect.backends.base import Sampling
 from collect.backends.hf import HFBackend
@@ -32,7 +31,7 @@ def test_ray_run_equals_the_single_process_run(tiny, reference_run, cluster, tmp
     config = collect_config(tiny, out, backend="ray", ray_engine="hf", workers=2)
     result = collect(config, progress=False)
     assert result.generated == result.missing_before
-    pd.testing.assert_frame_equal(samples_of(out), samples_of(reference_run))
+    assert_same_samples(samples_of(out), samples_of(reference_run))
     engine = Run.open(out).manifest["extra"]["collect"]["sessions"][-1]["engine"]
     assert engine == {
         "backend": "ray",

@@ -142,7 +142,8 @@ def test_payload_matches_the_frames(frames):
     math_ds = data["datasets"][0]
     assert len(math_ds["configs"]) == 8
     assert [m["model"] for m in math_ds["models"]] == ["m-100M", "m-400M", "m-1.6B", "m-6.4B"]
-    assert math_ds["law"] == {"G": 0.01, "a": 0.8, "a_low": 0.7, "a_high": 0.9}
+    assert math_ds["law"] == [{"G": 0.01, "a": 0.8, "a_low": 0.7, "a_high": 0.9, "label": "N_opt"}]
+    assert [n["law"] for n in math_ds["nopt"]] == ["N_opt"]
     pts = frames["points"]
     for cfg in math_ds["configs"]:
         rows = pts[(pts.run == cfg["run"]) & (pts.strategy == cfg["strategy"])].sort_values("k")

@@ -124,6 +124,12 @@ def test_controls_filter_and_switch_axes(page):
     assert points_traces()[0]["y"] == pytest.approx([1 - a for a in acc])
     page.evaluate("document.querySelector('#xmode button[data-value=k]').click()")
     assert points_traces()[0]["x"] == [1, 2, 4, 8, 16, 32, 64]
+    bands = "document.getElementById('frontier-plot').data.filter(t => t.meta.role === 'band')"
+    assert len(page.evaluate(bands)) == 8
+    page.evaluate("document.querySelector('#bands button[data-value=best]').click()")
+    assert [b["meta"]["config"] for b in page.evaluate(bands)] == [page.evaluate(BEST)["config"]]
+    page.evaluate("document.querySelector('#bands button[data-value=none]').click()")
+    assert page.evaluate(bands) == []
     page.evaluate("document.querySelector('#strategies [data-strategy=majority]').click()")
     assert len(points_traces()) == 4
     assert {t["name"].split(" · ")[1] for t in points_traces()} == {"pass@k (oracle)"}

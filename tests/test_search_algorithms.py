@@ -33,10 +33,10 @@ class ScriptedPolicy(Backend):
         self.long_steps = long_steps
         self.requests: list[tuple[str, int, tuple[str, ...]]] = []
 
-    def generate(self, prompts, sampling, seeds, stop=None):
+    def _generate(self, prompts, sampling, seeds, stop):
         out = []
         for prompt, seed in zip(prompts, seeds, strict=True):
-            self.requests.append((prompt, seed, tuple(stop or ())))
+            self.requests.append((prompt, seed, tuple(stop)))
             rng = random.Random(seed)
             tokens = rng.randint(1, 6)
             if rng.random() < self.long_steps:

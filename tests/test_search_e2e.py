@@ -3,6 +3,7 @@ through ``collect.search.search`` on the hf and openai backends, resuming, and t
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from tiny_models import collect_config
 
 from collect.rewards import split_steps
 from collect.search import SearchSpec, search
+from collect.search.runner import unescape
 from scaling.errors import ScalingError
 from scaling.grading import extract_answer
 from scaling.store import Run
@@ -95,6 +97,48 @@ def test_rebase_is_reproducible_and_resumes(tiny, rebase_run, tmp_path):
     pd.testing.assert_frame_equal(Run.open(copy).problems(), Run.open(out).problems())
     again = run_search(tiny, copy, SearchSpec("rebase", WIDTH, max_depth=8))
     assert again.generated == 0  # nothing missing: nothing searched
+
+
+def scaling_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scaling", *args], capture_output=True, text=True, timeout=240
+    )
+
+
+def test_cli_search_equals_the_api_run(tiny, rebase_run, tmp_path):
+    out, _ = rebase_run
+    cli = tmp_path / "cli"
+    base = ["collect", "--model", str(tiny["policy"]), "--dataset", str(tiny["problems"])]
+    base += ["--backend", "hf", "--reward-model", str(tiny["prm"]), "--max-tokens", "40"]
+    proc = scaling_cli(
+        *base, "--out", str(cli), "--flush-every", "8", "--search", "rebase", "--width", "4",
+        "--max-depth", "8", "--step-delimiter", "\\n\\n", "--format", "json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["search"]["method"] == "rebase" and summary["stored"] == N_PROBLEMS * WIDTH
+    assert Run.open(cli).run_id == Run.open(out).run_id
+    pd.testing.assert_frame_equal(frame_of(cli), frame_of(out))
+    table = scaling_cli(*base, "--out", str(cli), "--search", "rebase", "--width", "4",
+                        "--max-depth", "8", "--flush-every", "8")  # fmt: skip
+    assert table.returncode == 0 and "rebase, width 4" in table.stdout
+    for extra, message in [
+        (["--search", "rebase"], "give --width"),
+        (["--width", "4"], "add --search"),
+        (["--samples", "4", "--search", "beam", "--width", "4"], "--samples does not apply"),
+        (["--search", "beam", "--width", "4", "--beam-width", "3"], "must divide"),
+        (["--search", "tabu", "--width", "4"], "choose one of rebase, beam, mcts"),
+        ([], "--samples"),
+    ]:
+        bad = scaling_cli(*base, "--out", str(tmp_path / "bad"), *extra)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+def test_unescape_reads_command_line_escapes():
+    assert unescape("\\n\\n") == "\n\n"
+    assert unescape("\\nStep {k}:") == "\nStep {k}:"
+    assert unescape("ки") == "ки"
 
 
 def test_other_settings_are_another_run(tiny, rebase_run):

@@ -208,3 +208,19 @@ def samples_of(path) -> pd.DataFrame:
     for column in ("problem_id", "cluster"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame.sort_values(["problem_id", "greedy", "sample_idx"]).reset_index(drop=True)
+
+
+def assert_same_samples(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Equal sample tables (from ``samples_of``): every column exactly, the reward model's
+    scores up to 1e-6 (its float results may differ in the last bits between batch shapes)."""
+    import numpy as np
+
+    exact = [c for c in want.columns if c not in ("reward", "step_rewards")]
+    pd.testing.assert_frame_equal(got[exact], want[exact])
+    assert np.allclose(
+        got["reward"].astype(float), want["reward"].astype(float), atol=1e-6, equal_nan=True
+    )
+    for a, b in zip(got["step_rewards"], want["step_rewards"], strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert len(a) == len(b) and np.allclose(a, b, atol=1e-6)

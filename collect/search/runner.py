@@ -32,20 +32,16 @@ from typing import Any
 import pandas as pd
 
 from collect.backends.base import Backend
-from collect.datasets import load_problems
-from collect.models import describe_model
-from collect.prompts import build_template, prompt_hash
 from collect.rewards import RewardModel
 from collect.runner import (
     CollectConfig,
     CollectResult,
-    _ident,
     _open_engines,
     _progress,
     _Session,
     _token_stats,
     default_backend,
-    load_model_facts,
+    prepare,
     summarize,
 )
 from collect.search.beam import beam_search
@@ -54,7 +50,7 @@ from collect.search.rebase import rebase
 from collect.search.tree import SEED_SCHEME, Expander, Tree
 from scaling.errors import ScalingError
 from scaling.grading import extract_answer, grade
-from scaling.store import Run, config_hash, new_manifest
+from scaling.store import Run
 
 METHODS = ("rebase", "beam", "mcts")
 DEFAULT_BRANCHING = 4
@@ -134,6 +130,41 @@ class SearchSpec:
             beam_search(trees, expander, self.width, self.branching)
         else:
             mcts(trees, expander, self.width, self.branching, self.exploration)
+
+
+def spec_from_options(
+    method: str | None,
+    *,
+    width: int | None,
+    samples: int | None,
+    beam_width: int | None,
+    temperature: float,
+    step_delimiter: str,
+    max_depth: int,
+    max_step_tokens: int,
+) -> SearchSpec:
+    """The ``SearchSpec`` of ``scaling collect --search ...`` (the delimiter's escapes resolved)."""
+    if method is None:
+        raise ScalingError(
+            "--width and --beam-width apply to --search; add --search rebase|beam|mcts"
+        )
+    if samples is not None:
+        raise ScalingError(
+            "--samples does not apply to --search; --width gives the leaves per problem"
+        )
+    if width is None:
+        raise ScalingError(f"--search {method}: give --width N (the finished leaves per problem)")
+    spec = SearchSpec(
+        method,
+        width,
+        beam_width=beam_width,
+        temperature=temperature,
+        step_delimiter=unescape(step_delimiter),
+        max_depth=max_depth,
+        max_step_tokens=max_step_tokens,
+    )
+    spec.check()
+    return spec
 
 
 def unescape(text: str) -> str:
@@ -291,43 +322,15 @@ def search(
             "makes one generate call per depth, which Ray Data would answer with a fresh worker "
             "pool each time)"
         )
-    problems = load_problems(
-        config.dataset,
-        question_field=config.question_field,
-        answer_field=config.answer_field,
-        limit=config.limit,
-        problems=config.problems,
+    problems, tokenizer, template, prompts, manifest = prepare(
+        config, backend_name, spec.describe()
     )
-    tokenizer, model = load_model_facts(config, backend_name)
-    template = build_template(tokenizer, prompt_file=config.prompt_file)
-    prompts = [template.render(q) for q in problems.frame["question"]]
     if not all(isinstance(p, str) for p in prompts):
         raise ScalingError(
             f"--model {config.model}: a search continues partial solutions, which needs a text "
             "prompt; pass a model with a local tokenizer (--tokenizer) or a text --prompt-file"
         )
-    phash = prompt_hash(prompts)
-    ident = {**_ident(config, model, problems, phash), "search": spec.describe()}
-    manifest = new_manifest(
-        model=model,
-        problem_set=problems.name,
-        sampling={
-            "temperature": config.temperature,
-            "top_p": config.top_p,
-            "max_tokens": config.max_tokens,
-            "seed": config.seed,
-            "seed_scheme": SEED_SCHEME,
-            "n": spec.width,
-            "greedy": False,
-        },
-        tokens={"source": "none", "assumption": None},
-        provenance={**problems.provenance, "collected_by": "scaling collect --search"},
-        prompt={"hash": phash, **template.describe()},
-        reward_model={"name": describe_model(config.reward_model)["name"], "kind": "prm"},
-        search=spec.describe(),
-        extra={"collect": {"sessions": [], "wall_s": 0.0, "gpu_s": 0.0}},
-        run_id=config_hash(ident),
-    )
+    manifest["sampling"]["seed_scheme"] = SEED_SCHEME
     run = Run.create(config.out, manifest, problems.frame, exist_ok=True)
     result = CollectResult(run=run)
     with run.lock():

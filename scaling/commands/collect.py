@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import math
@@ -36,6 +37,11 @@ def _summary_table(summary: dict):
         ("tokens/s", _fmt(summary["tokens_per_s"], "{:,.0f}")),
         ("wall time", f"{summary['wall_s']:,.1f} s"),
     ]
+    search = summary.get("search")
+    if search:
+        short = f", {search['leaves_short']} problems short" if search.get("leaves_short") else ""
+        rows.insert(4, ("search", f"{search['method']}, width {search['width']}{short}"))
+        rows.append(("search tokens per problem", _fmt(summary["mean_search_tokens"], "{:,.1f}")))
     for name, value in rows:
         table.add_row(name, value)
     return table
@@ -55,8 +61,10 @@ def collect_command(
         str,
         typer.Option("--dataset", help="gsm8k, math500, or a JSONL/JSON/Parquet/CSV problem file."),
     ],
-    samples: Annotated[int, typer.Option("--samples", help="Samples per problem (existing kept).")],
     out: Annotated[Path, typer.Option("--out", help="Run directory (created or resumed).")],
+    samples: Annotated[
+        int | None, typer.Option("--samples", help="Samples per problem (existing kept).")
+    ] = None,
     backend: Annotated[
         str | None,
         typer.Option(
@@ -151,6 +159,32 @@ def collect_command(
     output_format: Annotated[
         str, typer.Option("--format", help="Summary as table | json.")
     ] = "table",
+    search_method: Annotated[
+        str | None,
+        typer.Option(
+            "--search", help="Tree search with the PRM instead of sampling: rebase | beam | mcts."
+        ),
+    ] = None,
+    width: Annotated[
+        int | None, typer.Option("--width", help="Search width N: finished leaves per problem.")
+    ] = None,
+    beam_width: Annotated[
+        int | None,
+        typer.Option("--beam-width", help="Beam: keep N/M, expand each M times; MCTS: branching."),
+    ] = None,
+    rebase_temperature: Annotated[
+        float, typer.Option("--rebase-temperature", help="REBASE softmax temperature T_b.")
+    ] = 0.1,
+    step_delimiter: Annotated[
+        str,
+        typer.Option(
+            "--step-delimiter", help="Stop string ending a step (escapes; {k}: next step's number)."
+        ),
+    ] = "\\n\\n",
+    max_depth: Annotated[int, typer.Option("--max-depth", help="Most steps per solution.")] = 25,
+    max_step_tokens: Annotated[
+        int, typer.Option("--max-step-tokens", help="Most tokens per step.")
+    ] = 256,
 ) -> None:
     """Generate, grade, score and cache samples; rerun to resume or to add samples."""
     from rich.console import Console
@@ -159,6 +193,23 @@ def collect_command(
 
     if output_format not in FORMATS:
         raise ScalingError(f"--format {output_format}: choose one of {', '.join(FORMATS)}")
+    run = collect
+    if search_method is not None or width is not None or beam_width is not None:
+        from collect.search.runner import search, spec_from_options
+
+        spec = spec_from_options(
+            search_method,
+            width=width,
+            samples=samples,
+            beam_width=beam_width,
+            temperature=rebase_temperature,
+            step_delimiter=step_delimiter,
+            max_depth=max_depth,
+            max_step_tokens=max_step_tokens,
+        )
+        run, samples = functools.partial(search, spec=spec), spec.width
+    elif samples is None:
+        raise ScalingError("--samples: how many samples per problem? (or --search with --width)")
     config = CollectConfig(
         model=model,
         dataset=dataset,
@@ -196,7 +247,7 @@ def collect_command(
 
         transformers_logging.disable_progress_bar()  # the collect bar is the one to watch
     try:
-        result = collect(config, console=Console(stderr=True))
+        result = run(config, console=Console(stderr=True))
     except KeyboardInterrupt:
         typer.echo(
             f"interrupted: every finished sample is stored in {out}; "

@@ -1,7 +1,98 @@
-"""Placeholder until this command lands."""
+"""``scaling explore``: the interactive frontier explorer, one self-contained HTML page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from scaling.commands.info import RUNS_HELP, _open
+
+
+def explore(
+    runs: Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Write the page here.")] = Path(
+        "explorer.html"
+    ),
+    budget_grid: Annotated[
+        str | None,
+        typer.Option(
+            "--budget-grid", help="Budgets (FLOPs per problem): START:STOP:COUNT or a comma list"
+        ),
+    ] = None,
+    law: Annotated[str, typer.Option("--law", help="auto | a curve family | beta")] = "auto",
+    flops: Annotated[
+        str, typer.Option("--flops", help="paper | full (FLOPs accounting)")
+    ] = "paper",
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap replicates behind every interval.")
+    ] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    screenshot: Annotated[
+        Path | None,
+        typer.Option("--screenshot", help="Also render the page in headless Chromium to this PNG."),
+    ] = None,
+) -> None:
+    """Write the explorer: frontier, compute-optimal size, budget slider, drill-down by level."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from scaling.explorer import explorer_frames, write_explorer
+    from scaling.frontier import parse_budgets
+
+    budgets = None if budget_grid is None else parse_budgets(budget_grid)
+    opened = _open(runs)
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("simulating", total=7)
+        frames = explorer_frames(
+            opened,
+            flops=flops,
+            bootstrap=bootstrap,
+            seed=seed,
+            budgets=budgets,
+            law=law,
+            progress=lambda msg: bar.update(task, advance=1, description=msg),
+        )
+    path = write_explorer(output, **frames)
+    table = Table(title=f"Explorer page: {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    for col in ("data set", "configurations", "budgets", "N_opt(C) = G C^a: a [95% CI]"):
+        table.add_column(col)
+    points, frontier = frames["points"], frames["frontier"]
+    for name in frames["meta"]["datasets"]:
+        n_budgets = int((frontier["dataset"] == name).sum())
+        configs = points.loc[points["dataset"] == name, ["run", "strategy"]].drop_duplicates()
+        laws = (frames["nopt_law"] or {}).get(name, [])
+        table.add_row(
+            name,
+            str(len(configs)),
+            str(n_budgets) if n_budgets else "- (FLOPs unknown)",
+            "\n".join(
+                f"{law['label']}: {law['a']:.3f} [{law['a_low']:.3f}, {law['a_high']:.3f}]"
+                for law in laws
+            )
+            or "-",
+        )
+    Console().print(table)
+    if screenshot is not None:
+        from scaling.browser import Browser
+
+        with Browser(width=1600, height=1000) as browser:
+            page = browser.open(path.resolve().as_uri(), ready="window.explorer?.ready")
+            if page.errors:
+                typer.echo(f"warning: the page logged errors: {'; '.join(page.errors)}", err=True)
+            page.screenshot(screenshot)
+        typer.echo(f"screenshot: {screenshot}")
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("explore")(explore)

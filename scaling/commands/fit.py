@@ -213,7 +213,7 @@ def fit(
     budgets = None if budget_grid is None else parse_budgets(budget_grid)
     claims = [c for spec in compare or [] for c in parse_compare(spec)]
     opened = _open(runs)
-    steps = ["simulated", "power", "saturating", "logistic", "exp_power", "chose", "frontier"]
+    steps = ["simulate", "fit", "power", "saturating", "logistic", "exp_power", "frontier"]
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

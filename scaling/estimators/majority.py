@@ -39,9 +39,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from scaling.estimators.pool import Pool
+from scaling.estimators.threads import over_rows
 
 BUDGET = 1e-13  # total error allowed per target cluster and budget for dropped terms
 _CUT = 1e-22  # a pmf's bulk ends where the value falls below this fraction of the mode's
@@ -152,21 +153,37 @@ def _tails(x: int, pop: int, m: int, d: int, lf: np.ndarray) -> tuple[float, flo
 
 @njit(cache=True)
 def _negligible(errors: np.ndarray, budget: float) -> np.ndarray:
-    """The largest set of entries (smallest first) whose errors sum to at most ``budget``."""
-    order = np.argsort(errors)
-    out = np.zeros(len(errors), dtype=np.bool_)
-    total = 0.0
-    for i in order:
-        total += errors[i]
-        if total > budget:
+    """Entries whose errors sum to at most ``budget``, the smallest taken first: the entries
+    below the largest power-of-two threshold for which the sum stays within budget."""
+    sums = np.zeros(1100)
+    for e in errors:
+        sums[_bucket(e)] += e
+    total, top = 0.0, -1
+    for b in range(1100):
+        if total + sums[b] > budget:
             break
-        out[i] = True
+        total += sums[b]
+        top = b
+    out = np.empty(len(errors), dtype=np.bool_)
+    for i, e in enumerate(errors):
+        out[i] = _bucket(e) <= top
     return out
 
 
 @njit(cache=True)
+def _bucket(e: float) -> int:
+    """0 for zero, 1099 above 1 (and inf), else 1075 + floor(log2 e): [2^(b-1075), 2^(b-1074))."""
+    if e <= 0.0:
+        return 0
+    if e >= 1.0:
+        return 1099
+    return math.floor(math.log2(e)) + 1075
+
+
+@njit(cache=True)
 def _win_probability(m: np.ndarray, t: int, n: int, k: int, lf: np.ndarray) -> float:
-    """pi_t for cluster sizes ``m`` among ``n`` samples, 1 <= k < n; ``lf`` log-factorials."""
+    """pi_t for cluster sizes ``m`` (ascending) among ``n`` samples, 1 <= k < n; ``lf``
+    log-factorials."""
     mt = m[t]
     rest = n - mt
     p = k / n
@@ -191,7 +208,7 @@ def _win_probability(m: np.ndarray, t: int, n: int, k: int, lf: np.ndarray) -> f
     reach = np.empty(len(rivals))
     for r in range(len(rivals)):
         reach[r] = hs.sum() * _tails(js.min(), rest, rivals[r], k - js.min(), lf)[0]
-    live = np.sort(rivals[~_negligible(reach, BUDGET / 8)])  # small first: tables grow late
+    live = rivals[~_negligible(reach, BUDGET / 8)]  # ascending: the tables grow late
     nl = len(live)
     upper = np.empty((nj, nl))
     log_lose = np.log(hs)
@@ -208,12 +225,6 @@ def _win_probability(m: np.ndarray, t: int, n: int, k: int, lf: np.ndarray) -> f
     z_lo, z_pmf = _binom_bulk(n, p)
     t_lo, t_pmf = _binom_bulk(mt, p)
     norm = z_pmf[k - z_lo]
-    pmfs = []
-    los = np.empty(nl, dtype=np.int64)
-    for r in range(nl):
-        lo_r, pmf_r = _binom_bulk(live[r], p)
-        los[r] = lo_r
-        pmfs.append(pmf_r)
     contested = 0
     for a in range(nj):
         contested += (not zero[a]) and relevant[a].any()
@@ -231,7 +242,7 @@ def _win_probability(m: np.ndarray, t: int, n: int, k: int, lf: np.ndarray) -> f
         scale = t_pmf[j - t_lo] / norm  # the program's weights, times this, are probabilities
         entries = (len(chosen) + 1.0) * (min(len(chosen), (k - j) // j) + 1.0) * (k - j + 1.0)
         floor = BUDGET / 8 / contested / scale / entries
-        full, strict = _rivals_below(j, k, rest, p, live, los, pmfs, chosen, floor)
+        full, strict = _rivals_below(j, k, rest, p, live[chosen], floor)
         total += scale * full
         # W(j') <= P(all rivals < j | X_t = j) for every j' < j (fewer votes, more rival draws)
         if scale * strict / hs[a] * below[a] <= BUDGET / 8:
@@ -240,22 +251,22 @@ def _win_probability(m: np.ndarray, t: int, n: int, k: int, lf: np.ndarray) -> f
 
 
 @njit(cache=True)
-def _rivals_below(j, k, rest, p, live, los, pmfs, chosen, floor) -> tuple[float, float]:
-    """sum_{s,T} C_j(s, T) / (1 + T) B(k - j - s), the program over the chosen rivals, and the
-    same sum over T = 0 only (no rival at j).
+def _rivals_below(j, k, rest, p, rivals, floor) -> tuple[float, float]:
+    """sum_{s,T} C_j(s, T) / (1 + T) B(k - j - s), the program over the given rivals (sizes),
+    and the same sum over T = 0 only (no rival at j).
 
     Entries below ``floor`` are dropped as the program runs: each would add at most its own
     weight to the result, so the caller sizes ``floor`` from its error budget."""
     top = k - j
-    ties_max = min(len(chosen), top // j)
+    ties_max = min(len(rivals), top // j)
     table = np.zeros((ties_max + 1, top + 1))
     table[0, 0] = 1.0
     spare = np.zeros_like(table)
     s_lo, s_hi, t_hi = 0, 0, 0
     pooled = rest
-    for r in chosen:
-        pooled -= live[r]
-        lo, pmf = los[r], pmfs[r]
+    for size in rivals:
+        pooled -= size
+        lo, pmf = _binom_bulk(size, p)
         hi = min(lo + len(pmf) - 1, j)
         if lo > j or s_lo + lo > top:
             return 0.0, 0.0
@@ -306,10 +317,9 @@ def _no_answer(z: int, n: int, k: int) -> float:
     return out
 
 
-@njit(cache=True, parallel=True)
-def _majority_kernel(m, q, offsets, n, z, ks, out):
-    lf = _log_factorials(max(n.max(), 1))
-    for i in prange(len(n)):
+@njit(cache=True, nogil=True)
+def _majority_kernel(rows, m, q, offsets, n, z, ks, lf, out):
+    for i in rows:
         mi, qi = m[offsets[i] : offsets[i + 1]], q[offsets[i] : offsets[i + 1]]
         if n[i] == 0 or len(mi) == 0 or qi.max() == 0.0:
             continue
@@ -334,14 +344,20 @@ def win_probability(m: np.ndarray, t: int, n: int, k: int) -> float:
     """The probability that cluster ``t`` wins a majority vote of a uniform k-subset (its share
     of a tie counted), for cluster sizes ``m`` among ``n`` samples, 1 <= k < n."""
     m = np.asarray(m, dtype=np.int64)
-    return float(_win_probability(m, int(t), int(n), int(k), _log_factorials(int(n))))
+    order = np.argsort(m, kind="stable")
+    t = int(np.flatnonzero(order == t)[0])
+    return float(_win_probability(m[order], t, int(n), int(k), _log_factorials(int(n))))
 
 
 def majority_at_k(pool: Pool, ks: np.ndarray) -> np.ndarray:
     """Exact majority@k per problem, an array (P, K); ``k`` is capped at ``n`` per problem."""
     ks = np.asarray(ks, dtype=np.int64)
     m, q, offsets, z = pool.cluster_stats()
+    order = np.lexsort((m, np.repeat(np.arange(pool.n_problems), np.diff(offsets))))
     out = np.zeros((pool.n_problems, len(ks)))
-    if pool.n_problems and len(ks):
-        _majority_kernel(m, q, offsets, pool.sizes.astype(np.int64), z, ks, out)
+    if pool.n_problems and len(ks):  # clusters by ascending size within each problem
+        n = pool.sizes.astype(np.int64)
+        lf = _log_factorials(max(int(n.max()), 1))
+        rows = np.arange(pool.n_problems)
+        over_rows(_majority_kernel, rows, m[order], q[order], offsets, n, z, ks, lf, out)
     return out

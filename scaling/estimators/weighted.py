@@ -17,10 +17,11 @@ taken exactly (the mean over the tied clusters).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from scaling.estimators.coverage import pass_at_k
 from scaling.estimators.pool import Pool
+from scaling.estimators.threads import over_rows
 
 ENUMERATE = 20_000  # list every subset when there are at most this many
 
@@ -168,12 +169,11 @@ def _next_combination(members, size, n) -> bool:
     return True
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _weighted_kernel(
-    offsets, cluster, reward, q, q_offsets, ks, rows, prefixes, seed, values, variances
+    rows, offsets, cluster, reward, q, q_offsets, ks, prefixes, seed, values, variances
 ):
-    for a in prange(len(rows)):
-        i = rows[a]
+    for i in rows:
         lo, hi = offsets[i], offsets[i + 1]
         qi = q[q_offsets[i] : q_offsets[i + 1]]
         if hi == lo or len(qi) == 0:
@@ -206,14 +206,15 @@ def weighted_majority_at_k(
         rows = np.flatnonzero(n == size)
         depth = int(max(min(k, size - k) for k in np.minimum(ks, size)))
         prefixes = rng.permuted(np.tile(np.arange(size), (samples, 1)), axis=1)[:, : max(depth, 1)]
-        _weighted_kernel(
+        over_rows(
+            _weighted_kernel,
+            rows,
             pool.offsets,
             pool.cluster,
             pool.reward,
             q,
             q_offsets,
             ks,
-            rows,
             prefixes,
             seed,
             values,

@@ -1,0 +1,114 @@
+"""``scaling explore`` end to end on small runs written with the store: fit, frames, page."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_explorer import embedded_data
+from typer.testing import CliRunner
+
+from scaling.browser import Browser
+from scaling.cli import app, main
+from scaling.store import Run, new_manifest
+
+MODELS = [("toy-100m", 1e8, 0.15), ("toy-400m", 4e8, 0.3), ("toy-1.6b", 1.6e9, 0.5)]
+N_PROBLEMS, N_SAMPLES = 24, 16
+
+
+def make_runs(root, seed: int = 0) -> list:
+    """Three sizes of one model family on 24 problems of 4 levels, 16 graded samples each."""
+    rng = np.random.default_rng(seed)
+    levels = np.arange(N_PROBLEMS) % 4 + 1
+    problems = pd.DataFrame(
+        {
+            "problem_id": [f"p{i}" for i in range(N_PROBLEMS)],
+            "question": [f"question {i}" for i in range(N_PROBLEMS)],
+            "answer": ["1"] * N_PROBLEMS,
+            "level": levels,
+        }
+    )
+    paths = []
+    for name, params, skill in MODELS:
+        manifest = new_manifest(
+            model={"name": name, "params": params, "n_layers": 8, "d_model": 512},
+            problem_set="toy problems",
+            sampling={"temperature": 0.7, "top_p": 1.0, "max_tokens": 256, "n": N_SAMPLES},
+            tokens={"source": "measured"},
+            provenance={"source": "test runs", "citation": "made up for tests", "license": "CC0"},
+        )
+        run = Run.create(root / name, manifest, problems)
+        rows = []
+        for i, level in enumerate(levels):
+            p = np.clip(skill * (1.4 - 0.2 * level) + rng.uniform(-0.1, 0.1), 0.02, 0.95)
+            for j in range(N_SAMPLES):
+                ok = bool(rng.random() < p)
+                answer = "1" if ok else str(rng.integers(2, 5))
+                rows.append(
+                    dict(problem_id=f"p{i}", sample_idx=j, greedy=False, answer=answer,
+                         cluster=answer, correct=ok, prompt_tokens=100,
+                         completion_tokens=int(rng.integers(80, 160)))
+                )  # fmt: skip
+        run.append_samples(pd.DataFrame(rows))
+        paths.append(root / name)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    paths = make_runs(root)
+    out = root / "page.html"
+    args = ["explore", *map(str, paths), "-o", str(out), "--bootstrap", "20"]
+    result = CliRunner().invoke(app, args)
+    return out, result
+
+
+def test_cli_writes_the_page_from_runs(built):
+    out, result = built
+    assert result.exit_code == 0, result.output
+    assert "toy problems" in result.output and "MB" in result.output
+    data = embedded_data(out.read_text())
+    (ds,) = data["datasets"]
+    assert ds["title"] == "toy problems" and ds["n_problems"] == N_PROBLEMS
+    assert [m["model"] for m in ds["models"]] == [m for m, _, _ in MODELS]
+    assert {(c["model"], c["strategy"]) for c in ds["configs"]} == {
+        (m, s) for m, _, _ in MODELS for s in ("pass", "majority")
+    }
+    for c in ds["configs"]:
+        assert c["points"]["k"] == list(range(1, N_SAMPLES + 1))
+        assert c["curve"] is not None and c["curve"]["k"] and c["curve"]["flops"]
+        assert sorted(set(c["levels"]["level"])) == ["1", "2", "3", "4"]
+    assert len(ds["frontier"]["budget"]) == 12
+    labels = [law["label"] for law in ds["law"]]
+    assert "empirical fit, toy · pass" in labels and "joint law err(N, k), toy · pass" in labels
+    assert {n["law"] for n in ds["nopt"]} == set(labels)
+    assert "made up for tests" in ds["provenance"] and "license: CC0" in ds["provenance"]
+    assert data["flops"] == "paper" and "Wu et al." in data["flops_note"]
+
+
+def test_page_from_runs_renders_with_the_level_drill_down(built):
+    out, _ = built
+    with Browser() as browser:
+        page = browser.open(out.resolve().as_uri(), ready="window.explorer && window.explorer.ready")
+        assert page.errors == [] and page.requests == [out.resolve().as_uri()]
+        bars = page.evaluate(
+            "document.getElementById('levels-plot').data.filter(t => t.meta.role === 'levels')"
+        )
+        assert bars and bars[-1]["x"] == ["L1", "L2", "L3", "L4"]
+        laws = page.evaluate(
+            "document.getElementById('nopt-plot').data.filter(t => t.meta.role === 'law')"
+        )
+        assert len(laws) == 4
+
+
+def test_cli_errors_are_one_line_and_write_nothing(tmp_path, capsys):
+    out = tmp_path / "page.html"
+    with pytest.raises(SystemExit) as exit_:
+        main(["explore", str(tmp_path / "missing-run"), "-o", str(out)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"error: .*missing-run.*\n", err)
+    assert not out.exists()
