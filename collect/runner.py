@@ -422,10 +422,14 @@ class _Session:
                 result.lost = sum(len(u) for u, _ in pending)
             raise
         finally:
-            result.generated = self.generated
-            result.completion_tokens = self.tokens
-            result.wall_s = time.monotonic() - self.started
-            self.finish("interrupted" if result.interrupted else "complete")
+            self.conclude(result)
+
+    def conclude(self, result: CollectResult) -> None:
+        """Copy this session's counters into ``result``, then do the final accounting."""
+        result.generated = self.generated
+        result.completion_tokens = self.tokens
+        result.wall_s = time.monotonic() - self.started
+        self.finish("interrupted" if result.interrupted else "complete")
 
     def finish(self, status: str) -> None:
         """Final accounting: session status, measured token means, reward-model tokens."""

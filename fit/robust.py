@@ -25,7 +25,7 @@ from scipy.optimize import minimize
 
 from fit.families import Family
 
-STALL = 1e-8
+STALL = 1e-8  # a row whose loss fell by less than this (relative) in 10 iterations stops
 LOSSES = ("huber", "l2")
 SPACES = ("log", "linear")
 
@@ -219,7 +219,9 @@ class Objective:
         crossings: near-L1 Huber optima sit at such vertices); the Newton step that zeroes the
         smallest residuals; and, after ``qn_after`` iterations, a BFGS step with backtracking.
         The best proposal is taken if it lowers the exact loss. A row stops after 2 steps each
-        gaining less than ``tol`` (relative) or moving less than 1e-9, or when nothing helps.
+        gaining less than ``tol`` (relative) or moving less than 1e-9, when its loss fell by
+        less than ``STALL`` (relative) over 10 iterations (a flat, unidentified valley), when
+        nothing helps, or after ``max_iter`` iterations. Returns (z, loss).
         """
         n, p = gy.shape[0], self.n_params
         z = np.array(np.broadcast_to(z0, (n, p)), dtype=float)

@@ -31,6 +31,7 @@
     best_of_n: 'best-of-n (ORM)',
     weighted_majority: 'weighted majority',
   };
+  const SHORT = { majority: 'maj', best_of_n: 'bon', weighted_majority: 'wmaj' };
   const PLOT_CONFIG = {
     responsive: true,
     displaylogo: false,
@@ -158,13 +159,31 @@
       extrap: !!f.extrap[i],
       runner_up: f.runner_up[i],
       margin: f.margin[i],
+      marginLo: f.margin_low ? f.margin_low[i] : null,
+      marginHi: f.margin_high ? f.margin_high[i] : null,
+      pBest: f.p_best ? f.p_best[i] : null,
     };
+  }
+  // the frontier's budget unit: FLOPs per problem, or samples per problem where FLOPs are unknown
+  function unit() {
+    return ds().frontier ? ds().frontier.unit : 'FLOPs';
+  }
+  function costAxis() {
+    return unit() === 'FLOPs' ? 'flops' : 'k';
+  }
+  function budgetText(b, digits) {
+    return unit() === 'FLOPs' ? `${sci(b, digits)} FLOPs` : `${+b.toPrecision(3)} samples`;
+  }
+  // where the budget sits on the current x axis (null: that axis does not show it)
+  function budgetX(best) {
+    return best && state.x === costAxis() ? best.budget : null;
   }
   function paretoPoints() {
     const pts = [];
+    const axis = costAxis();
     for (const c of ds().configs) {
       if (!visible(c)) continue;
-      c.points.flops.forEach((f, j) => {
+      c.points[axis].forEach((f, j) => {
         if (f !== null && c.points.acc[j] !== null) pts.push({ c, j, f, a: c.points.acc[j] });
       });
     }
@@ -235,7 +254,7 @@
           c.model,
           label(c.strategy),
           cv.flops ? sci(cv.flops[i]) : 'unknown',
-          cv.k ? cv.k[i].toFixed(1) : '\u2013',
+          cv.k && cv.k[i] !== null ? cv.k[i].toFixed(1) : '\u2013',
           pct(p, 2),
           pct(cv.lo[i], 2),
           pct(cv.hi[i], 2),
@@ -303,7 +322,7 @@
       });
     }
     const traces = bands.concat(curves);
-    if (state.x === 'flops') {
+    if (state.x === costAxis()) {
       const front = paretoPoints();
       if (front.length) {
         const last = front[front.length - 1];
@@ -321,12 +340,12 @@
       }
     }
     traces.push(...points);
-    if (best) {
-      const x = state.x === 'flops' ? best.budget : best.k;
+    const starX = state.x === 'k' ? best && best.k : budgetX(best);
+    if (best && starX !== null) {
       traces.push({
         type: 'scatter',
         mode: 'markers',
-        x: [x],
+        x: [starX],
         y: [yv(best.acc)],
         name: `Best at budget: ${best.config.model} \u00B7 ${label(best.config.strategy)}`,
         marker: { symbol: 'star', size: 21, color: '#f2b705', line: { color: '#111', width: 1.5 } },
@@ -374,13 +393,14 @@
   function frontierLayout(best) {
     const shapes = [],
       annotations = [];
-    if (best && state.x === 'flops') {
+    const bx = budgetX(best);
+    if (bx !== null) {
       shapes.push({
         type: 'line',
         xref: 'x',
         yref: 'paper',
-        x0: best.budget,
-        x1: best.budget,
+        x0: bx,
+        x1: bx,
         y0: 0,
         y1: 1,
         line: { color: '#f2b705', width: 2, dash: 'dot' },
@@ -388,10 +408,10 @@
       annotations.push({
         xref: 'x',
         yref: 'paper',
-        x: Math.log10(best.budget),
+        x: Math.log10(bx),
         y: 1,
         yanchor: 'bottom',
-        text: `budget ${sci(best.budget)} FLOPs`,
+        text: `budget ${budgetText(bx)}`,
         showarrow: false,
         font: { size: 11.5, color: '#8a6700' },
       });
@@ -492,7 +512,7 @@
         meta: { role: 'law', law: n.law },
       });
     });
-    const f = d.frontier;
+    const f = unit() === 'FLOPs' ? d.frontier : null; // this plot's x axis is FLOPs
     if (f) {
       for (const s of d.strategies) {
         const idx = f.budget
@@ -531,7 +551,7 @@
         });
       }
     }
-    if (best && best.config.params !== null) {
+    if (f && best && best.config.params !== null) {
       traces.push({
         type: 'scatter',
         mode: 'markers',
@@ -547,20 +567,21 @@
   }
 
   function noptLayout(best) {
-    const shapes = best
-      ? [
-          {
-            type: 'line',
-            xref: 'x',
-            yref: 'paper',
-            x0: best.budget,
-            x1: best.budget,
-            y0: 0,
-            y1: 1,
-            line: { color: '#f2b705', width: 2, dash: 'dot' },
-          },
-        ]
-      : [];
+    const shapes =
+      best && unit() === 'FLOPs'
+        ? [
+            {
+              type: 'line',
+              xref: 'x',
+              yref: 'paper',
+              x0: best.budget,
+              x1: best.budget,
+              y0: 0,
+              y1: 1,
+              line: { color: '#f2b705', width: 2, dash: 'dot' },
+            },
+          ]
+        : [];
     return {
       font: FONT,
       paper_bgcolor: '#fff',
@@ -710,7 +731,7 @@
     const front = paretoPoints().filter((q) => q.f <= best.budget);
     const obs = front.length ? front[front.length - 1] : null;
     el.innerHTML =
-      `<h2>Best at C = ${sci(best.budget)} FLOPs / problem</h2>` +
+      `<h2>Best at ${unit() === 'FLOPs' ? 'C = ' : ''}${budgetText(best.budget)} / problem</h2>` +
       `<div class="cfg" id="best-config"><span class="sw" style="background:${c.color}"></span>` +
       `${esc(c.model)} \u00B7 ${esc(label(c.strategy))}, k = ${best.k}${hidden}</div>` +
       `<div class="muted">${params(c.params)} parameters</div>` +
@@ -719,7 +740,14 @@
       `${pct(best.lo, 1)} \u2013 ${pct(best.hi, 1)}</div>` +
       `<div class="row"><b>Runner-up:</b> ${esc(best.runner_up || 'none')}` +
       (best.margin !== null
-        ? `<br><span class="muted">margin ${(100 * best.margin).toFixed(2)} points</span>`
+        ? `<br><span class="muted">margin ${(100 * best.margin).toFixed(2)} points` +
+          (best.marginLo !== null && best.marginHi !== null
+            ? ` (95% CI ${(100 * best.marginLo).toFixed(2)} to ${(100 * best.marginHi).toFixed(2)})`
+            : '') +
+          '</span>'
+        : '') +
+      (best.pBest !== null
+        ? `<br><span class="muted">best in ${pct(best.pBest, 0)} of bootstrap replicates</span>`
         : '') +
       '</div>' +
       (obs
@@ -727,7 +755,7 @@
           '<span class="muted">(best point at \u2264 C among shown):</span><br>' +
           `${esc(obs.c.model)} \u00B7 ${esc(label(obs.c.strategy))}, ` +
           `k = ${obs.c.points.k[obs.j]}: ` +
-          `${pct(obs.a, 1)} at ${sci(obs.f)}</div>`
+          `${pct(obs.a, 1)} at ${budgetText(obs.f)}</div>`
         : '');
   }
 
@@ -759,19 +787,22 @@
       (b, i) =>
         `<tr data-i="${i}" title="95% interval ` +
         `${pct(f.lo[i], 1)} \u2013 ${pct(f.hi[i], 1)}${f.extrap[i] ? ', extrapolated' : ''}">` +
-        `<td>${sci(b, 1)}</td>` +
+        `<td>${unit() === 'FLOPs' ? sci(b, 1) : +b.toPrecision(3)}</td>` +
         `<td><span class="sw" style="background:${d.configs[f.config[i]].color}">` +
         `</span>${esc(f.model[i])}</td><td>${GLYPHS[symbolOf(f.strategy[i])] || ''} ` +
-        `${esc(f.strategy[i])}</td><td>${f.k[i]}</td><td>${pct(f.acc[i], 1)}` +
+        `${esc(SHORT[f.strategy[i]] || f.strategy[i])}</td><td>${f.k[i]}</td>` +
+        `<td>${pct(f.acc[i], 1)}` +
         `${f.extrap[i] ? '<span class="ext">*</span>' : ''}</td></tr>`,
     );
     el.innerHTML +=
       '<h2 style="margin-top:10px">Chosen configuration per budget</h2>' +
-      '<div class="tablewrap"><table class="chosen"><thead><tr><th>C (FLOPs)</th><th>model</th>' +
+      '<div class="tablewrap"><table class="chosen"><thead><tr>' +
+      `<th>${unit() === 'FLOPs' ? 'C (FLOPs)' : 'k budget'}</th><th>model</th>` +
       '<th>strategy</th><th>k</th><th>accuracy</th></tr></thead><tbody>' +
       rows.join('') +
-      '</tbody></table></div><div class="note">* extrapolated beyond the observed compute; ' +
-      'hover a row for its interval, click it to move the budget.</div>';
+      '</tbody></table></div><div class="note">* extrapolated beyond the observed budgets; ' +
+      'maj = majority vote, bon = best-of-n, wmaj = weighted majority. Hover a row for its ' +
+      'interval, click it to move the budget.</div>';
     el.querySelectorAll('tr[data-i]').forEach((tr) =>
       tr.addEventListener('click', () => {
         setBudget(+tr.dataset.i);
@@ -840,7 +871,7 @@
 
   function budgetLabel(best) {
     document.getElementById('budget-value').textContent = best
-      ? `C = ${sci(best.budget)} FLOPs / problem`
+      ? `${unit() === 'FLOPs' ? 'C' : 'k'} = ${budgetText(best.budget)} / problem`
       : 'no frontier';
   }
 
@@ -938,15 +969,16 @@
     slider.disabled = !d.frontier;
     document.getElementById('dataset').value = i;
     document.getElementById('budget-min').textContent = d.frontier
-      ? sci(d.frontier.budget[0], 1)
+      ? budgetText(d.frontier.budget[0], 1)
       : '';
     document.getElementById('budget-max').textContent = d.frontier
-      ? sci(d.frontier.budget[nb - 1], 1)
+      ? budgetText(d.frontier.budget[nb - 1], 1)
       : '';
     document.getElementById('title').textContent = `${DATA.title} \u2014 ${d.title}`;
     document.getElementById('subtitle').innerHTML =
       `FLOPs accounting: <b>${esc(DATA.flops)}</b>` +
       (DATA.flops_note ? ` (${esc(DATA.flops_note)})` : '') +
+      (flopsOk ? '' : ' \u2014 unknown for this data set, budgets are samples per problem') +
       (d.n_problems ? ` \u00B7 ${d.n_problems} problems` : '') +
       ` \u00B7 ${d.configs.length} configurations (model \u00D7 strategy)`;
     document.getElementById('provenance').innerHTML =

@@ -10,7 +10,10 @@ The page is built from plain tidy DataFrames, so a notebook can feed it anything
   FLOPs = a + b k, exact for both accountings); downsampled to ``MAX_CURVE_POINTS`` per curve,
   keeping where extrapolation starts and ends.
 - ``frontier``: per (dataset, budget) the best configuration (model, strategy, k) with its
-  predicted ``accuracy``, ``ci_low``, ``ci_high``, ``extrapolated``, ``runner_up`` and ``margin``.
+  predicted ``accuracy``, ``ci_low``, ``ci_high``, ``extrapolated``, ``runner_up`` and ``margin``
+  (optionally ``run``, the margin's interval ``margin_low``, ``margin_high``, ``p_best``, the
+  share of bootstrap replicates in which the best stays best, and ``budget_unit``: "FLOPs", or
+  "samples" for a data set whose compute is unknown).
 - ``nopt`` (optional): the compute-optimal model size per (dataset, budget): ``n_opt``, ``lo``,
   ``hi``, optionally ``law`` naming the law when a data set has several; ``nopt_law``
   (optional): per dataset the law N_opt = G C^a as a dict with ``G``, ``a``, ``a_low``,
@@ -98,15 +101,14 @@ def _check(frame: pd.DataFrame | None, name: str, *, optional: bool = False) -> 
 
 def _sig(values: Any, digits: int = SIG_DIGITS) -> list:
     """Round to ``digits`` significant digits; NaN becomes ``None`` (JSON null)."""
-    out = []
-    for v in np.asarray(values, dtype=float):
-        out.append(None if not math.isfinite(v) else float(f"{v:.{digits}g}"))
-    return out
+    arr = np.asarray(values, dtype=float)
+    return [float(f"{v:.{digits}g}") if math.isfinite(v) else None for v in arr]
 
 
 def _acc(values: Any) -> list:
+    """Round accuracies to ``ACC_DECIMALS`` decimals; NaN becomes ``None``."""
     arr = np.round(np.asarray(values, dtype=float), ACC_DECIMALS)
-    return [None if not math.isfinite(v) else float(v) for v in arr]
+    return [float(v) if math.isfinite(v) else None for v in arr]
 
 
 def _ints(values: Any) -> list:
@@ -152,18 +154,19 @@ def _affine_in_k(pts: pd.DataFrame) -> tuple[float, float] | None:
 
 
 def _curve_axes(curve: pd.DataFrame, pts: pd.DataFrame) -> tuple[list | None, list | None]:
-    """FLOPs and samples k along a fitted curve: its own columns, the missing one derived from
-    the configuration's FLOPs = a + b k."""
-    line = _affine_in_k(pts)
-    flops = curve["flops"].to_numpy(float) if "flops" in curve.columns else None
-    ks = curve["k"].to_numpy(float) if "k" in curve.columns else None
-    if line is not None:
+    """FLOPs and samples k along a fitted curve: its own columns, what is missing (absent or
+    NaN) derived from the configuration's FLOPs = a + b k."""
+    nan = np.full(len(curve), np.nan)
+    flops = curve["flops"].to_numpy(float) if "flops" in curve.columns else nan
+    ks = curve["k"].to_numpy(float) if "k" in curve.columns else nan
+    if (line := _affine_in_k(pts)) is not None:
         a, b = line
-        flops = a + b * ks if flops is None else flops
-        ks = (flops - a) / b if ks is None else ks
-    if flops is not None and not np.isfinite(flops).any():
-        flops = None
-    return (None if flops is None else _sig(flops)), (None if ks is None else _sig(ks))
+        flops = np.where(np.isnan(flops), a + b * ks, flops)
+        ks = np.where(np.isnan(ks), (flops - a) / b, ks)
+    return (
+        _sig(flops) if np.isfinite(flops).any() else None,
+        _sig(ks) if np.isfinite(ks).any() else None,
+    )
 
 
 def _config_payload(
@@ -197,7 +200,8 @@ def _config_payload(
         "levels": None,
     }
     if curve is not None and len(curve):
-        curve = _downsample(curve.sort_values("k" if "k" in curve.columns else "flops"))
+        by_k = "k" in curve.columns and curve["k"].notna().all()
+        curve = _downsample(curve.sort_values("k" if by_k else "flops", kind="stable"))
         flops, ks = _curve_axes(curve, pts)
         payload["curve"] = {
             "flops": flops,
@@ -233,8 +237,19 @@ def _frontier_payload(front: pd.DataFrame, run_of: dict, ids: dict, dataset: str
                 "build the frontier from the same simulation as the points"
             )
         config.append(cid)
-    margin = front["margin"].to_numpy(float)
-    return {
+    units = set(front["budget_unit"]) if "budget_unit" in front.columns else {"FLOPs"}
+    if len(units) > 1:
+        raise ScalingError(
+            f"explorer: the frontier of data set {dataset} mixes budget units {sorted(units)}; "
+            "give one unit (FLOPs or samples) per data set"
+        )
+    optional = {
+        "margin_low": _acc(front["margin_low"]) if "margin_low" in front.columns else None,
+        "margin_high": _acc(front["margin_high"]) if "margin_high" in front.columns else None,
+        "p_best": _acc(front["p_best"]) if "p_best" in front.columns else None,
+    }
+    return optional | {
+        "unit": units.pop(),
         "budget": _sig(front["budget"]),
         "config": config,
         "model": [str(v) for v in front["model"]],
@@ -245,7 +260,7 @@ def _frontier_payload(front: pd.DataFrame, run_of: dict, ids: dict, dataset: str
         "hi": _acc(front["ci_high"]),
         "extrap": _ints(front["extrapolated"].astype(bool)),
         "runner_up": ["" if pd.isna(v) else str(v) for v in front["runner_up"]],
-        "margin": _acc(margin),
+        "margin": _acc(front["margin"]),
     }
 
 
@@ -283,6 +298,54 @@ def _nopt_payload(nopt: pd.DataFrame | None) -> list[dict] | None:
     return out
 
 
+def _dataset_payload(
+    dataset: str,
+    points: pd.DataFrame,
+    curve_groups: dict,
+    level_groups: dict,
+    frontier: pd.DataFrame,
+) -> dict:
+    """Models (by size, with their colours), configurations and frontier of one data set."""
+    sizes = points.groupby("model", sort=False)["params"].first().astype(float).to_dict()
+    colors = size_colors(sizes)
+    by_size = sorted(sizes, key=lambda m: (np.nan_to_num(sizes[m], nan=np.inf), m))
+    groups = points.groupby(["run", "strategy"], sort=False)
+    keys = sorted(
+        groups.groups,
+        key=lambda rs: (by_size.index(groups.get_group(rs)["model"].iloc[0]), str(rs[1])),
+    )
+    configs, ids = [], {}
+    for run, strategy in keys:
+        key = (dataset, run, strategy)
+        pts = groups.get_group((run, strategy))
+        ids[key] = len(configs)
+        configs.append(
+            _config_payload(
+                len(configs),
+                key,
+                pts,
+                curve_groups.get(key),
+                level_groups.get(key),
+                colors[pts["model"].iloc[0]],
+            )
+        )
+    run_of = points.groupby("model")["run"].first().to_dict()
+    return {
+        "name": dataset,
+        "models": [
+            {
+                "model": m,
+                "params": None if math.isnan(sizes[m]) else sizes[m],
+                "color": colors[m],
+            }
+            for m in by_size
+        ],
+        "strategies": sorted({c["strategy"] for c in configs}),
+        "configs": configs,
+        "frontier": _frontier_payload(frontier, run_of, ids, dataset) if len(frontier) else None,
+    }
+
+
 def page_data(
     *,
     points: pd.DataFrame,
@@ -318,64 +381,26 @@ def page_data(
     level_groups = (
         {} if levels is None else dict(tuple(levels.groupby(["dataset", "run", "strategy"])))
     )
-    datasets = []
     present = sorted(points["dataset"].unique())
     order = [d for d in ds_meta if d in present] + [d for d in present if d not in ds_meta]
+    datasets = []
     for dataset in order:
-        ds_points = points[points["dataset"] == dataset]
-        model_params = (
-            ds_points.groupby("model", sort=False)["params"].first().astype(float).to_dict()
+        entry = _dataset_payload(
+            str(dataset),
+            points[points["dataset"] == dataset],
+            curve_groups,
+            level_groups,
+            frontier[frontier["dataset"] == dataset],
         )
-        colors = size_colors(model_params)
-        by_size = sorted(
-            model_params, key=lambda m: (np.nan_to_num(model_params[m], nan=np.inf), m)
-        )
-        configs, ids = [], {}
-        groups = ds_points.groupby(["run", "strategy"], sort=False)
-        keys = sorted(
-            groups.groups,
-            key=lambda rs: (by_size.index(groups.get_group(rs)["model"].iloc[0]), str(rs[1])),
-        )
-        for run, strategy in keys:
-            key = (dataset, run, strategy)
-            pts = groups.get_group((run, strategy))
-            ids[key] = len(configs)
-            configs.append(
-                _config_payload(
-                    len(configs),
-                    key,
-                    pts,
-                    curve_groups.get(key),
-                    level_groups.get(key),
-                    colors[pts["model"].iloc[0]],
-                )
-            )
-        run_of = ds_points.groupby("model")["run"].first().to_dict()
-        ds_front = frontier[frontier["dataset"] == dataset]
         info = ds_meta.get(dataset, {})
-        datasets.append(
-            {
-                "name": str(dataset),
-                "title": str(info.get("title", dataset)),
-                "provenance": str(info.get("provenance", "")),
-                "n_problems": info.get("n_problems"),
-                "models": [
-                    {
-                        "model": m,
-                        "params": None if model_params[m] != model_params[m] else model_params[m],
-                        "color": colors[m],
-                    }
-                    for m in by_size
-                ],
-                "strategies": sorted({c["strategy"] for c in configs}),
-                "configs": configs,
-                "frontier": _frontier_payload(ds_front, run_of, ids, str(dataset))
-                if len(ds_front)
-                else None,
-                "nopt": None if nopt is None else _nopt_payload(nopt[nopt["dataset"] == dataset]),
-                "law": _law_payload((nopt_law or {}).get(dataset)),
-            }
-        )
+        entry |= {
+            "title": str(info.get("title", dataset)),
+            "provenance": str(info.get("provenance", "")),
+            "n_problems": info.get("n_problems"),
+            "nopt": None if nopt is None else _nopt_payload(nopt[nopt["dataset"] == dataset]),
+            "law": _law_payload((nopt_law or {}).get(dataset)),
+        }
+        datasets.append(entry)
     return {
         "title": str(meta.get("title", "Inference scaling: the compute frontier")),
         "flops": str(meta["flops"]),
@@ -395,7 +420,7 @@ def _inline_json(data: Any) -> str:
 
 
 CSP = (
-    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
+    "default-src 'none'; script-src 'unsafe-inline'; "
     "style-src 'unsafe-inline'; img-src data: blob:; font-src data:"
 )
 
@@ -573,7 +598,16 @@ def explorer_frames(
     groups: dict[str, list] = {}
     for r in opened:
         groups.setdefault(str(r.manifest.get("problem_set", "default")), []).append(r)
-    frames = report.explorer_frames()
+    # every data set, also those whose FLOPs are unknown: the page shows them against samples k
+    in_samples = report.frontier.loc[report.frontier["budget_unit"] != "FLOPs", "dataset"]
+    curves = report.curve_frame()
+    if len(curves):
+        curves.loc[curves["dataset"].isin(in_samples), "flops"] = np.nan
+    frames = {
+        "points": report.table[list(COLUMNS["points"])],
+        "curves": curves,
+        "frontier": report.frontier,
+    }
     frames["nopt"], frames["nopt_law"] = _size_laws(report)
     frames["levels"] = _levels(groups, report, bootstrap, seed)
     # open on the richest view: data sets with an N_opt law, then those with a frontier

@@ -65,6 +65,7 @@ FRONTIER_COLUMNS = [
     "margin_low",
     "margin_high",
     "p_best",
+    "budget_unit",
 ]
 
 
@@ -183,7 +184,8 @@ class FitReport:
     law: str
     flops: str
     level: float
-    notes: list[str]
+    notes: list[str]  # what the fit assumed or skipped
+    notices: list[str]  # the simulator's notices
     datasets: dict[str, dict[str, Any]]  # per data set: title, provenance, n_problems
 
     def laws_table(self) -> pd.DataFrame:
@@ -249,7 +251,11 @@ class FitReport:
                 "curves": curves,
                 "optimal_size": [o.to_dict() for o in self.optimal],
                 "claims": [c.to_dict() for c in self.claims],
+                "pareto": self.pareto[
+                    ["dataset", "run", "model", "strategy", "k", "flops", "accuracy"]
+                ].to_dict(orient="records"),
                 "notes": self.notes,
+                "simulator_notices": self.notices,
             }
         )
 
@@ -298,30 +304,27 @@ class FitReport:
         return pd.concat(frames, ignore_index=True), laws
 
     def explorer_frames(self) -> dict[str, Any]:
-        """Keyword arguments for ``scaling.explorer.write_explorer``."""
+        """Keyword arguments for ``scaling.explorer.write_explorer``: the data sets whose
+        compute is known (the page plots against FLOPs), with their points, fitted curves,
+        frontier and compute-optimal sizes."""
         nopt, nopt_law = self.nopt_frames()
-        points = self.table[
-            [
-                "dataset",
-                "run",
-                "model",
-                "params",
-                "strategy",
-                "k",
-                "flops",
-                "tokens",
-                "accuracy",
-                "ci_low",
-                "ci_high",
-            ]
+        known = self.frontier.loc[self.frontier["budget_unit"] == "FLOPs", "dataset"].unique()
+        columns = ["dataset", "run", "model", "params", "strategy", "k", "flops", "tokens"]
+        points = self.table.loc[
+            self.table["dataset"].isin(known) & np.isfinite(self.table["flops"]),
+            [*columns, "accuracy", "ci_low", "ci_high"],
         ]
+        curves = self.curve_frame()
         return {
             "points": points,
-            "curves": self.curve_frame(),
-            "frontier": self.frontier,
+            "curves": curves[curves["dataset"].isin(known)] if len(curves) else curves,
+            "frontier": self.frontier[self.frontier["dataset"].isin(known)],
             "nopt": nopt,
             "nopt_law": nopt_law or None,
-            "meta": {"flops": self.flops, "datasets": self.datasets},
+            "meta": {
+                "flops": self.flops,
+                "datasets": {k: v for k, v in self.datasets.items() if k in known},
+            },
         }
 
 
@@ -419,7 +422,9 @@ def _curves(table: pd.DataFrame, reps: pd.DataFrame) -> list[Curve]:
         )
         draws = wide.reindex(columns=pts["k"].to_numpy()).to_numpy(dtype=float)
         k, fl = pts["k"].to_numpy(dtype=float), pts["flops"].to_numpy(dtype=float)
-        if np.unique(k).size >= 2:
+        if not np.all(np.isfinite(fl)):
+            c1, c0 = np.nan, 0.0
+        elif np.unique(k).size >= 2:
             c1, c0 = np.polyfit(k, fl, 1)
         else:
             c1, c0 = fl[0] / k[0], 0.0
@@ -475,8 +480,8 @@ def _fit_curves(
         if c.strategy == "pass" and (c.dataset, c.run) in runs:
             n, k_correct = _counts(runs[c.dataset, c.run])
             c.beta = BetaFit(n, k_correct, bootstrap=bootstrap, seed=seed)
-            cut = int(n.min()) // 8
-            if cut >= 1:
+            cut = max(2, int(n.min()) // 8)  # refit on an eighth of the samples
+            if n.min() >= 2 * cut:
                 ks = np.unique(np.geomspace(2 * cut, n.min(), 4).astype(int))
                 c.beta_backtest = backtest_beta(n, k_correct, ks, cut=cut, seed=seed)
         if law == "beta" and c.beta is not None:
@@ -543,7 +548,7 @@ def _frontier(curves: list[Curve], budgets: np.ndarray, dataset: str, level: flo
                 "p_best": sel.p_best[b],
             }
         )
-    return pd.DataFrame(rows, columns=FRONTIER_COLUMNS)
+    return pd.DataFrame(rows, columns=FRONTIER_COLUMNS[:-1])
 
 
 def _optimal_sizes(
@@ -581,16 +586,21 @@ def _optimal_sizes(
         )
         p = joint.params
         n_opt = optimal_size(budgets, tokens, **p)
-        boot = joint.boot_params.to_numpy()
-        draws = optimal_size(budgets[None], tokens, *(boot[:, i : i + 1] for i in range(5)))
+        refits = joint.boot_params.to_numpy()  # E, A, alpha, B, beta of each replicate
+        draws = optimal_size(budgets[None], tokens, *(refits[:, i : i + 1] for i in range(5)))
         lo, hi = percentile_interval(draws, level)
-        exps = size_exponent(boot[:, 2], boot[:, 4])
+        exps = size_exponent(refits[:, 2], refits[:, 4])
         e_lo, e_hi = percentile_interval(exps, level)
         # empirical: the most accurate size of this family at each budget (fitted curves)
         acc = np.stack([c.at_budgets[0] for c in cs], axis=1)
         feasible = np.isfinite(acc).any(axis=1)
         pick = np.argmax(np.where(np.isfinite(acc), acc, -np.inf), axis=1)
         best_params = np.array([cs[i].params for i in pick])
+        # WLS weights: 1 / bootstrap variance of log10 of the best size (0.1 dex floor)
+        sizes = np.log10([c.params for c in cs])
+        boot = np.stack([c.at_budgets[1] for c in cs])  # (members, replicates, budgets)
+        boot_pick = np.argmax(np.where(np.isfinite(boot), boot, -np.inf), axis=0)
+        weights = 1.0 / (np.var(sizes[boot_pick], axis=0) + 0.01)
         table = pd.DataFrame(
             {
                 "budget": budgets,
@@ -606,7 +616,7 @@ def _optimal_sizes(
         size_law, note = None, ""
         ok = feasible & np.isfinite(best_params)
         try:
-            size_law = SizeLaw(budgets[ok], best_params[ok], level=level)
+            size_law = SizeLaw(budgets[ok], best_params[ok], weights=weights[ok], level=level)
         except ValueError as e:
             note = f"empirical N_opt law not fitted: {e}"
         out.append(
@@ -713,7 +723,7 @@ def fit_runs(
     replicates = pd.concat(
         [s.replicates.assign(dataset=ds) for ds, s in sims.items()], ignore_index=True
     )
-    notes: list[str] = [n for s in sims.values() for n in s.notices]
+    notes: list[str] = []
     curves = _curves(table, replicates)
     _fit_curves(curves, by_name, law, delta, bootstrap, seed, notes, progress)
     frontiers, paretos, optimal = [], [], []
@@ -721,14 +731,23 @@ def fit_runs(
     for dataset in dict.fromkeys(c.dataset for c in curves):
         local = [c for c in curves if c.dataset == dataset]
         pts = table[(table["dataset"] == dataset) & np.isfinite(table["flops"])]
-        if pts.empty:
-            notes.append(f"{dataset}: FLOPs unknown (no token counts); no frontier")
-            continue
-        grid = budgets
+        unit = "FLOPs"
+        if pts.empty:  # no model size or tokens: the budget is samples per problem
+            unit, pts = "samples", table[table["dataset"] == dataset].assign(flops=lambda t: t["k"])
+            for c in local:
+                c.flops0, c.flops1 = 0.0, 1.0
+            notes.append(
+                f"{dataset}: FLOPs unknown (model size or tokens missing); its frontier is over "
+                "samples per problem k"
+            )
+        for c in local:
+            if unit == "FLOPs" and not np.isfinite(c.flops1):
+                notes.append(f"{c.label}: FLOPs unknown; left out of the frontier")
+        grid = budgets if budgets is not None and unit == "FLOPs" else None
         if grid is None:
             grid = budget_grid(float(pts["flops"].min()), float(pts["flops"].max()), n_budgets)
         grids[dataset] = grid
-        frontiers.append(_frontier(local, grid, dataset, level))
+        frontiers.append(_frontier(local, grid, dataset, level).assign(budget_unit=unit))
         paretos.append(pareto_front(pts))
         optimal += _optimal_sizes(local, grid, dataset, delta, level)
     claims = _claims(curves, grids, compare or [])
@@ -753,5 +772,6 @@ def fit_runs(
         flops=flops,
         level=level,
         notes=notes,
+        notices=[n for sim in sims.values() for n in sim.notices],
         datasets=info,
     )

@@ -8,6 +8,10 @@ its problems. Rules:
   or a list. A problem with n_i < k is replayed at k = n_i (its k is capped; ``n_capped`` counts
   such problems). Problems without pooled samples are left out, with a notice.
 - greedy is the temperature-0 sample (k = 1), only where the run has one; never faked.
+- Votes: samples without a parsed answer (null cluster) abstain, and a draw of only those has
+  no answer (incorrect); the answer a vote returns is a uniform member of the winning cluster,
+  so a cluster counts as its fraction of correct samples. best-of-n picks samples, parsed or not.
+- Rewards: PRM step scores aggregated by ``agg`` where a sample has them, else the ORM reward.
 - Tree-search runs are not subsampled: their finished leaves are aggregated whole, k = width.
 - Uncertainty: a bootstrap over problems, paired: replicate r draws the same multinomial counts
   over the problem ids for every run of one problem set (the union of their ids; a run missing
@@ -47,12 +51,6 @@ from scaling.summary import strategies as supported_strategies
 
 STRATEGIES = ("greedy", "pass", "majority", "best_of_n", "weighted_majority")
 REWARDED = ("best_of_n", "weighted_majority")
-NEEDS = {
-    "greedy": ("temperature-0 samples",),
-    "majority": ("answer clusters",),
-    "best_of_n": ("rewards",),
-    "weighted_majority": ("answer clusters", "rewards"),
-}
 COLUMNS = [
     "problem_id",
     "greedy",
@@ -88,7 +86,7 @@ class _Values:
     mc_var: np.ndarray
     flops: np.ndarray
     tokens: np.ndarray
-    n_capped: np.ndarray
+    capped: np.ndarray  # (P, K): the problem has fewer than k samples
     flops_error: str | None
 
 
@@ -360,25 +358,30 @@ def _tokens(run, table, order, per_problem, has):
 
 def _plan(data: _Loaded, wanted: Sequence[str] | None, notices: list[str]) -> list[str]:
     """The strategies to replay on a run; what it cannot support is named in one notice."""
+    pool = data.pool
+    lacks = {
+        "greedy": "temperature-0 samples" if data.search is None else "greedy (a search run)",
+        "majority": "answer clusters",
+        "best_of_n": "rewards",
+        "weighted_majority": "answer clusters" if pool.cluster is None else "rewards",
+    }
     supported = set(data.supported)
-    reward = data.pool.reward
     if data.search is not None:
         supported.discard("greedy")
-    if data.pool.cluster is None:
+    if pool.cluster is None:
         supported -= {"majority", "weighted_majority"}
-    if reward is None:
+    if pool.reward is None:
         supported -= set(REWARDED)
-    elif supported & set(REWARDED) and np.isnan(reward).any():
-        notices.append(
-            f"{data.label}: {int(np.isnan(reward).sum())} samples have no reward; "
-            "best_of_n and weighted_majority skipped"
+    elif supported & set(REWARDED) and np.isnan(pool.reward).any():
+        lacks["best_of_n"] = lacks["weighted_majority"] = (
+            f"a reward for {int(np.isnan(pool.reward).sum())} samples"
         )
         supported -= set(REWARDED)
     plan = [s for s in (wanted or STRATEGIES) if s in supported]
     skipped = [s for s in (wanted or STRATEGIES) if s not in supported]
     if skipped:
-        lacks = ", ".join(dict.fromkeys(x for s in skipped for x in NEEDS.get(s, ())))
-        notices.append(f"{data.label}: skipped {', '.join(skipped)} (the run has no {lacks})")
+        missing = ", ".join(dict.fromkeys(lacks[s] for s in skipped))
+        notices.append(f"{data.label}: skipped {', '.join(skipped)} (no {missing})")
     return plan
 
 
@@ -388,13 +391,12 @@ def _evaluate(
     pool, n = data.pool, data.pool.sizes
     ones = np.ones((pool.n_problems, 1))
     if strategy == "greedy":
-        shown, keff, n_capped = np.array([1]), ones, np.zeros(1, dtype=np.int64)
+        shown, keff, capped = np.array([1]), ones, ones < 0
     elif data.search is not None:  # the whole set of finished leaves, k = width
-        shown, keff, n_capped = ks, n[:, None] * ones, np.zeros(1, dtype=np.int64)
+        shown, keff, capped = ks, n[:, None] * ones, ones < 0
         ks = np.array([int(n.max(initial=1))])
     else:
-        shown, keff = ks, np.minimum(ks[None, :], n[:, None])
-        n_capped = (n[:, None] < ks[None, :]).sum(0)
+        shown, keff, capped = ks, np.minimum(ks[None, :], n[:, None]), n[:, None] < ks[None, :]
     mc_var = np.zeros((pool.n_problems, len(shown)))
     if strategy == "greedy":
         values = data.greedy[:, None]
@@ -411,7 +413,7 @@ def _evaluate(
             pool, ks, samples=mc_samples, seed=int(stream.generate_state(1)[0])
         )
     tokens, flops, error = _compute(data, strategy, keff, accounting)
-    return _Values(strategy, shown, values, mc_var, flops, tokens, n_capped, error)
+    return _Values(strategy, shown, values, mc_var, flops, tokens, capped, error)
 
 
 def _compute(data: _Loaded, strategy: str, keff: np.ndarray, accounting: str):
@@ -604,7 +606,7 @@ def _summarize(data: _Loaded, v: _Values, weights: np.ndarray, mask: np.ndarray,
             "flops": flops,
             "tokens": tokens,
             "n_problems": count,
-            "n_capped": v.n_capped,
+            "n_capped": (v.capped & valid).sum(0),
             "tokens_source": data.tokens_source,
             "flops_accounting": accounting,
         }

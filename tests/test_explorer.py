@@ -90,7 +90,7 @@ def synthetic_frames() -> dict:
                 dict(dataset=ds, budget=budget, model=model, strategy=s, k=k, accuracy=a,
                      ci_low=a - 0.03, ci_high=a + 0.03, extrapolated=k > 64,
                      runner_up=f"{runner[1]} / {runner[2]} / k={runner[3]}",
-                     margin=a - runner[0])
+                     margin=a - runner[0], p_best=0.875)
             )  # fmt: skip
             if ds == "toy-math":
                 nopt.append(
@@ -115,6 +115,24 @@ def synthetic_frames() -> dict:
         levels=pd.DataFrame(levels),
         meta=meta,
     )
+
+
+def samples_only(frames: dict, dataset: str = "toy-aime") -> dict:
+    """The frames with one data set's FLOPs unknown: points NaN, curves in k only, and its
+    frontier over samples per problem (as ``scaling fit`` reports it)."""
+    points = frames["points"].copy()
+    points.loc[points["dataset"] == dataset, "flops"] = np.nan
+    curves = frames["curves"].copy()
+    mine = curves["dataset"] == dataset
+    curves["k"] = np.nan
+    for _, rows in curves[mine].groupby(["run", "strategy"]):
+        curves.loc[rows.index, "k"] = np.geomspace(1, 512, len(rows))
+    curves.loc[mine, "flops"] = np.nan
+    front = frames["frontier"].copy()
+    front["budget_unit"] = np.where(front["dataset"] == dataset, "samples", "FLOPs")
+    theirs = front["dataset"] == dataset
+    front.loc[theirs, "budget"] = np.geomspace(1, 64, int(theirs.sum()))
+    return dict(frames, points=points, curves=curves, frontier=front)
 
 
 def embedded_data(html: str) -> dict:
@@ -259,3 +277,16 @@ def test_writing_is_atomic_and_keeps_the_old_page_on_error(frames, tmp_path):
         write_explorer(path, **dict(frames, meta={}))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_a_data_set_without_flops_keeps_samples_budgets(frames):
+    data = page_data(**samples_only(frames))
+    math_ds, aime = data["datasets"]
+    assert math_ds["frontier"]["unit"] == "FLOPs" and aime["frontier"]["unit"] == "samples"
+    assert all(p is None for c in aime["configs"] for p in c["points"]["flops"])
+    for c in aime["configs"]:
+        assert c["curve"]["flops"] is None and c["curve"]["k"][0] == 1.0
+    front = frames["frontier"].copy()
+    front["budget_unit"] = ["FLOPs", "samples"] * (len(front) // 2) + ["FLOPs"] * (len(front) % 2)
+    with pytest.raises(ScalingError, match="mixes budget units"):
+        page_data(**dict(frames, frontier=front))

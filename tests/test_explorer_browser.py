@@ -8,7 +8,7 @@ from __future__ import annotations
 import struct
 
 import pytest
-from test_explorer import synthetic_frames
+from test_explorer import samples_only, synthetic_frames
 
 from scaling.browser import Browser, find_chromium
 from scaling.errors import ScalingError
@@ -103,6 +103,8 @@ def test_moving_the_slider_changes_the_highlighted_configuration(page):
         cfg = page.evaluate(f"window.explorer.data.datasets[0].configs[{best['config']}]")
         assert (cfg["model"], cfg["strategy"], best["k"]) == (want.model, want.strategy, want.k)
         assert want.model in page.evaluate("document.getElementById('best-config').textContent")
+        panel = page.evaluate("document.getElementById('best').textContent")
+        assert want.runner_up in panel and "best in 88% of bootstrap replicates" in panel
         ring = page.evaluate(
             "document.getElementById('nopt-plot').data.find(t => t.meta.role === 'best')"
         )
@@ -169,6 +171,26 @@ def test_hover_and_click_drill_down(page):
     assert bars[1]["x"] == ["L1", "L2", "L3", "L4", "L5"]
     assert bars[1]["y"] == cfg["levels"]["acc"][15:20]  # k = 8 rows, levels 1..5
     assert "clicked" in page.evaluate("document.getElementById('levels-note').textContent")
+
+
+def test_a_data_set_without_flops_is_explored_in_samples(browser, tmp_path):
+    path = write_explorer(tmp_path / "samples.html", **samples_only(synthetic_frames()))
+    page = browser.open(path.resolve().as_uri(), ready=READY)
+    page.evaluate("window.explorer.selectDataset(1).then(() => true)")
+    assert page.evaluate("document.querySelector('#xmode button[data-value=flops]').disabled")
+    assert page.evaluate("window.explorer.state.x") == "k"
+    assert "samples / problem" in page.evaluate(
+        "document.getElementById('budget-value').textContent"
+    )
+    best = page.evaluate(BEST)
+    star = page.evaluate(
+        "document.getElementById('frontier-plot').data.find(t => t.meta.role === 'best').x[0]"
+    )
+    assert star == best["k"]
+    assert "pareto" in page.evaluate(f"{ROLES}('frontier-plot')")
+    page.evaluate("window.explorer.selectDataset(0).then(() => true)")
+    assert page.evaluate("window.explorer.state.x") == "flops"  # back to the user's choice
+    assert page.errors == []
 
 
 def test_a_missing_browser_is_a_clear_error(monkeypatch):

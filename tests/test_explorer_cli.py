@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 
 from scaling.browser import Browser
 from scaling.cli import app, main
-from scaling.store import Run, new_manifest
+from scaling.explorer import write_explorer
+from scaling.frontier import fit_runs
+from scaling.store import Run, new_manifest, open_runs
 
 MODELS = [("toy-100m", 1e8, 0.15), ("toy-400m", 4e8, 0.3), ("toy-1.6b", 1.6e9, 0.5)]
 N_PROBLEMS, N_SAMPLES = 24, 16
@@ -58,17 +60,42 @@ def make_runs(root, seed: int = 0) -> list:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    """One real fit of the runs; the CLI then runs on that report (fit_runs is the fit's own
+    tested API), and the arguments it passed are recorded."""
     root = tmp_path_factory.mktemp("runs")
     paths = make_runs(root)
+    report = fit_runs(open_runs(paths), bootstrap=20)
+    calls = []
+
+    def fake_fit_runs(runs, **kwargs):
+        calls.append(([r.name for r in runs], kwargs))
+        return report
+
     out = root / "page.html"
-    args = ["explore", *map(str, paths), "-o", str(out), "--bootstrap", "20"]
-    result = CliRunner().invoke(app, args)
-    return out, result
+    args = ["explore", *map(str, paths), "-o", str(out), "--bootstrap", "20", "--seed", "3"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("scaling.frontier.fit_runs", fake_fit_runs)
+        result = CliRunner().invoke(app, args)
+    return out, result, calls, report
+
+
+def test_fit_report_frames_render_as_they_are(built, tmp_path):
+    """``scaling fit --html`` may pass ``FitReport.explorer_frames()`` straight through."""
+    _, _, _, report = built
+    data = embedded_data(
+        write_explorer(tmp_path / "p.html", **report.explorer_frames()).read_text()
+    )
+    (ds,) = data["datasets"]
+    assert len(ds["configs"]) == 6 and ds["frontier"] and ds["law"]
+    assert all(c["levels"] is None for c in ds["configs"])  # levels come from explorer_frames
 
 
 def test_cli_writes_the_page_from_runs(built):
-    out, result = built
+    out, result, calls, _ = built
     assert result.exit_code == 0, result.output
+    ((names, kwargs),) = calls
+    assert names == [m for m, _, _ in MODELS]
+    assert kwargs["bootstrap"] == 20 and kwargs["seed"] == 3 and kwargs["flops"] == "paper"
     assert "toy problems" in result.output and "MB" in result.output
     data = embedded_data(out.read_text())
     (ds,) = data["datasets"]
@@ -90,9 +117,11 @@ def test_cli_writes_the_page_from_runs(built):
 
 
 def test_page_from_runs_renders_with_the_level_drill_down(built):
-    out, _ = built
+    out = built[0]
     with Browser() as browser:
-        page = browser.open(out.resolve().as_uri(), ready="window.explorer && window.explorer.ready")
+        page = browser.open(
+            out.resolve().as_uri(), ready="window.explorer && window.explorer.ready"
+        )
         assert page.errors == [] and page.requests == [out.resolve().as_uri()]
         bars = page.evaluate(
             "document.getElementById('levels-plot').data.filter(t => t.meta.role === 'levels')"

@@ -18,6 +18,7 @@ from tiny_models import collect_config
 from collect.rewards import split_steps
 from collect.search import SearchSpec, search
 from collect.search.runner import unescape
+from scaling.cli import main
 from scaling.errors import ScalingError
 from scaling.grading import extract_answer
 from scaling.store import Run
@@ -99,39 +100,51 @@ def test_rebase_is_reproducible_and_resumes(tiny, rebase_run, tmp_path):
     assert again.generated == 0  # nothing missing: nothing searched
 
 
-def scaling_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "scaling", *args], capture_output=True, text=True, timeout=240
-    )
+def search_args(tiny, out, *extra: str) -> list[str]:
+    return [
+        "collect", "--model", str(tiny["policy"]), "--dataset", str(tiny["problems"]),
+        "--backend", "hf", "--reward-model", str(tiny["prm"]), "--max-tokens", "40",
+        "--out", str(out), "--flush-every", "8", *extra,
+    ]  # fmt: skip
 
 
-def test_cli_search_equals_the_api_run(tiny, rebase_run, tmp_path):
+def test_cli_search_equals_the_api_run(tiny, rebase_run, tmp_path, capsys):
     out, _ = rebase_run
     cli = tmp_path / "cli"
-    base = ["collect", "--model", str(tiny["policy"]), "--dataset", str(tiny["problems"])]
-    base += ["--backend", "hf", "--reward-model", str(tiny["prm"]), "--max-tokens", "40"]
-    proc = scaling_cli(
-        *base, "--out", str(cli), "--flush-every", "8", "--search", "rebase", "--width", "4",
-        "--max-depth", "8", "--step-delimiter", "\\n\\n", "--format", "json",
-    )  # fmt: skip
+    search = ["--search", "rebase", "--width", "4", "--max-depth", "8"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "scaling"]
+        + search_args(tiny, cli, *search, "--step-delimiter", "\\n\\n", "--format", "json"),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["search"]["method"] == "rebase" and summary["stored"] == N_PROBLEMS * WIDTH
     assert Run.open(cli).run_id == Run.open(out).run_id
     pd.testing.assert_frame_equal(frame_of(cli), frame_of(out))
-    table = scaling_cli(*base, "--out", str(cli), "--search", "rebase", "--width", "4",
-                        "--max-depth", "8", "--flush-every", "8")  # fmt: skip
-    assert table.returncode == 0 and "rebase, width 4" in table.stdout
-    for extra, message in [
+    with pytest.raises(SystemExit) as stop:  # resumed in-process: nothing to do, a table
+        main(search_args(tiny, cli, *search))
+    assert stop.value.code == 0 and "rebase, width 4" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
         (["--search", "rebase"], "give --width"),
         (["--width", "4"], "add --search"),
         (["--samples", "4", "--search", "beam", "--width", "4"], "--samples does not apply"),
         (["--search", "beam", "--width", "4", "--beam-width", "3"], "must divide"),
         (["--search", "tabu", "--width", "4"], "choose one of rebase, beam, mcts"),
         ([], "--samples"),
-    ]:
-        bad = scaling_cli(*base, "--out", str(tmp_path / "bad"), *extra)
-        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
+    ],
+)
+def test_cli_search_errors(tiny, tmp_path, capsys, extra, message):
+    with pytest.raises(SystemExit) as stop:
+        main(search_args(tiny, tmp_path / "bad", *extra))
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "bad").exists()
 
 
@@ -215,14 +228,10 @@ def test_rebase_and_sampling_share_one_frontier(tiny, reference_run, rebase_run,
         assert np.isnan(curve.at_budgets[0][~affordable]).all()
 
     csv = tmp_path / "frontier.csv"
-    proc = subprocess.run(
-        [sys.executable, "-m", "scaling", "fit", str(reference_run), str(out)]
-        + ["--bootstrap", "20", "--format", "csv", "--output", str(csv)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert proc.returncode == 0, proc.stderr
+    with pytest.raises(SystemExit) as stop:
+        main(["fit", str(reference_run), str(out), "--bootstrap", "20", "--output", str(csv)]
+             + ["--format", "csv"])  # fmt: skip
+    assert stop.value.code == 0
     frontier = pd.read_csv(csv)
     assert len(frontier) and set(frontier["dataset"]) == {"problems"}
 

@@ -202,7 +202,7 @@ def test_unsupported_strategies_are_skipped_with_a_notice(tmp_path):
     sim = simulate([run], ["greedy", "best_of_n", "majority"], bootstrap=0)
     assert set(sim.table["strategy"]) == {"majority"}
     assert sim.notices == [
-        "toy-1b: skipped greedy, best_of_n (the run has no temperature-0 samples, rewards)"
+        "toy-1b: skipped greedy, best_of_n (no temperature-0 samples, rewards)"
     ]
 
 

@@ -266,10 +266,7 @@ class _SearchSession(_Session):
             result.interrupted = True
             raise
         finally:
-            result.generated = self.generated
-            result.completion_tokens = self.tokens
-            result.wall_s = time.monotonic() - self.started
-            self.finish("interrupted" if result.interrupted else "complete")
+            self.conclude(result)
 
     def finish(self, status: str) -> None:
         """Session status, token means, search cost totals and the count of short problems."""

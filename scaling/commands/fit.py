@@ -82,9 +82,11 @@ def _bt(bt: Any) -> str:
 def _frontier_table(report: Any, dataset: str) -> Any:
     from rich.table import Table
 
+    front = report.frontier[report.frontier["dataset"] == dataset]
+    unit = front["budget_unit"].iloc[0] if len(front) else "FLOPs"
     t = Table(title=f"Compute-optimal frontier ({dataset})", title_justify="left")
     for col in (
-        "budget (FLOPs)",
+        f"budget ({unit})",
         "best model / strategy",
         "k",
         "accuracy % [95% CI]",
@@ -94,7 +96,6 @@ def _frontier_table(report: Any, dataset: str) -> Any:
         "P(best)",
     ):
         t.add_column(col)
-    front = report.frontier[report.frontier["dataset"] == dataset]
     for r in front.itertuples(index=False):
         t.add_row(
             f"{r.budget:.3g}",
@@ -137,7 +138,8 @@ def _optimal_lines(o: Any) -> list[str]:
     if o.size_law is not None:
         s = o.size_law
         lines.append(
-            f"frontier sizes, WLS on logs: N_opt = {s.params['G']:.3g} C^a, "
+            f"frontier sizes, WLS on logs (weights 1/bootstrap variance): "
+            f"N_opt = {s.params['G']:.3g} C^a, "
             f"a = {s.params['a']:.3f} [{s.ci.loc['a', 'low']:.3f}, {s.ci.loc['a', 'high']:.3f}]"
             f"; i.e. {s.extra_stats()['inverse']}"
         )
@@ -145,6 +147,17 @@ def _optimal_lines(o: Any) -> list[str]:
         lines.append(o.note)
     lines.append("Wu et al. (Pythia on GSM8K): log10 C = 1.19 log10 N + 2.03, a = 0.84")
     return lines
+
+
+def _pareto_line(report: Any, dataset: str) -> str:
+    """The observed Pareto set in one line: per configuration, its k on the set."""
+    front = report.pareto[report.pareto["dataset"] == dataset]
+    n_all = int((report.table["dataset"] == dataset).sum())
+    parts = [
+        f"{model} / {strategy} k={','.join(str(int(k)) for k in g['k'])}"
+        for (model, strategy), g in front.groupby(["model", "strategy"], sort=False)
+    ]
+    return f"Pareto set of observed points ({len(front)} of {n_all}): " + "; ".join(parts)
 
 
 def _print(report: Any) -> None:
@@ -164,6 +177,7 @@ def _print(report: Any) -> None:
             + "; backtest: refit on the smaller budgets (Beta: on n samples per problem), "
             "error of the forecast at the held-out larger ones"
         )
+        console.print(_pareto_line(report, dataset))
         console.print(_frontier_table(report, dataset))
         for o in (o for o in report.optimal if o.dataset == dataset):
             console.print(_optimal_table(o))
@@ -173,6 +187,11 @@ def _print(report: Any) -> None:
         console.print(claim.sentence())
     for note in report.notes:
         console.print(f"note: {note}")
+    if report.notices:
+        console.print(
+            f"simulator: {len(report.notices)} notices (skipped strategies, unknown FLOPs); "
+            "'scaling simulate' lists them, --laws-json keeps them"
+        )
 
 
 def fit(
@@ -214,13 +233,15 @@ def fit(
     claims = [c for spec in compare or [] for c in parse_compare(spec)]
     opened = _open(runs)
     steps = ["simulate", "fit", "power", "saturating", "logistic", "exp_power", "frontier"]
+    console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("fitting", total=len(steps))
         report = fit_runs(
