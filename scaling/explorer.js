@@ -566,7 +566,21 @@
     return traces;
   }
 
-  function noptLayout(best) {
+  // ticks labelled like model cards (100M, 200M, 1B): 1-2-5 per decade, every digit when the
+  // sizes span less than a decade
+  function sizeTicks(traces) {
+    const ys = traces.flatMap((t) => t.y).filter((v) => v > 0);
+    if (!ys.length) return {};
+    const [min, max] = [Math.min(...ys), Math.max(...ys)];
+    const digits = max / min < 10 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : [1, 2, 5];
+    const vals = [];
+    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+      for (const m of digits) vals.push(m * Math.pow(10, e));
+    }
+    return { tickvals: vals, ticktext: vals.map(params) };
+  }
+
+  function noptLayout(best, traces) {
     const shapes =
       best && unit() === 'FLOPs'
         ? [
@@ -607,7 +621,7 @@
       yaxis: {
         type: 'log',
         title: { text: 'Model size N (parameters, log scale)' },
-        exponentformat: 'SI',
+        ...sizeTicks(traces),
         gridcolor: '#eef0f4',
         showline: true,
         linecolor: '#c4cad4',
@@ -835,7 +849,7 @@
       ? ''
       : 'Compute-optimal model size: nothing to show for this data set (it needs a frontier ' +
         'over FLOPs and models of known size).';
-    if (nopt.length) out.push(Plotly.react(noptPlot, nopt, noptLayout(best), PLOT_CONFIG));
+    if (nopt.length) out.push(Plotly.react(noptPlot, nopt, noptLayout(best, nopt), PLOT_CONFIG));
     else Plotly.purge(noptPlot);
     const lv = levelsView(selection(best));
     const levelsPlot = document.getElementById('levels-plot');

@@ -480,7 +480,7 @@ def _fit_curves(
         if c.strategy == "pass" and (c.dataset, c.run) in runs:
             n, k_correct = _counts(runs[c.dataset, c.run])
             c.beta = BetaFit(n, k_correct, bootstrap=bootstrap, seed=seed)
-            cut = max(2, int(n.min()) // 8)  # refit on an eighth of the samples
+            cut = max(2, int(n.min()) // 4)  # refit on a quarter of the samples
             if n.min() >= 2 * cut:
                 ks = np.unique(np.geomspace(2 * cut, n.min(), 4).astype(int))
                 c.beta_backtest = backtest_beta(n, k_correct, ks, cut=cut, seed=seed)

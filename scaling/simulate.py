@@ -584,9 +584,10 @@ def _summarize(data: _Loaded, v: _Values, weights: np.ndarray, mask: np.ndarray,
         flops = np.where(valid, v.flops, 0.0).sum(0) / count
         tokens = np.where(valid, v.tokens, 0.0).sum(0) / count
         replicated = (weights @ values) / (weights @ valid)
-    if len(weights) > 1:
-        stderr = np.nanstd(replicated, axis=0, ddof=1)
-        low, high = np.nanpercentile(replicated, [2.5, 97.5], axis=0)
+    if len(weights) > 1:  # NaN: a replicate that drew none of these problems (left out)
+        nan = np.isnan(replicated).any()
+        stderr = (np.nanstd if nan else np.std)(replicated, axis=0, ddof=1)
+        low, high = (np.nanpercentile if nan else np.percentile)(replicated, [2.5, 97.5], axis=0)
     else:
         stderr = low = high = np.full(len(v.ks), np.nan)
     rows = pd.DataFrame(

@@ -265,6 +265,7 @@ class Run:
     def __init__(self, path: Path, manifest: dict):
         self.path = path
         self.manifest = manifest
+        self._keys: set[tuple[str, bool, int]] | None = None  # filled on first append
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -353,6 +354,12 @@ class Run:
         return self.sample_table(columns).to_pandas()
 
     def existing_keys(self) -> set[tuple[str, bool, int]]:
+        """The stored (problem_id, greedy, sample_idx) keys, read once and kept up to date."""
+        if self._keys is None:
+            self._keys = self._read_keys()
+        return set(self._keys)
+
+    def _read_keys(self) -> set[tuple[str, bool, int]]:
         t = self.sample_table(SAMPLE_KEY)
         return set(
             zip(
@@ -402,7 +409,9 @@ class Run:
         )
         if len(set(keys)) != len(keys):
             raise ScalingError(f"{where}: the new samples repeat a (problem_id, sample_idx) key")
-        clash = set(keys) & self.existing_keys()
+        if self._keys is None:
+            self._keys = self._read_keys()
+        clash = self._keys.intersection(keys)
         if clash:
             raise ScalingError(
                 f"{where}: sample {sorted(clash)[0]} is already stored; append only new samples"
@@ -411,6 +420,7 @@ class Run:
         nxt = int(shards[-1].stem.split("-")[1]) + 1 if shards else 0
         out = self.path / self.SAMPLES / f"part-{nxt:05d}.parquet"
         _atomic_write_table(out, table)
+        self._keys.update(keys)
         return out
 
     def update_problems(self, updates: pd.DataFrame) -> None:

@@ -201,9 +201,7 @@ def test_unsupported_strategies_are_skipped_with_a_notice(tmp_path):
     run = make_run(tmp_path / "plain", rows)
     sim = simulate([run], ["greedy", "best_of_n", "majority"], bootstrap=0)
     assert set(sim.table["strategy"]) == {"majority"}
-    assert sim.notices == [
-        "toy-1b: skipped greedy, best_of_n (no temperature-0 samples, rewards)"
-    ]
+    assert sim.notices == ["toy-1b: skipped greedy, best_of_n (no temperature-0 samples, rewards)"]
 
 
 def test_step_rewards_are_aggregated(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 
@@ -115,8 +114,7 @@ def simulate_command(
     )
     for line in sim.notices:
         typer.echo(f"notice: {line}", err=True)
-    frame = sim.table.replace({np.nan: None}) if fmt == "json" else sim.table
-    emit(frame, fmt, output, _tables(sim.table, by) if fmt == "table" else None)
+    emit(sim.table, fmt, output, _tables(sim.table, by) if fmt == "table" else None)
 
 
 def register(app: typer.Typer) -> None:

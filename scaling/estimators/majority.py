@@ -318,18 +318,12 @@ def _rivals_below(j, k, rest, p, rivals, floor) -> tuple[float, float]:
 
 @njit(cache=True)
 def _row_above(row, lo, hi, top, floor) -> bool:
-    for s in range(lo, min(hi, top) + 1):
-        if row[s] >= floor:
-            return True
-    return False
+    return (row[lo : min(hi, top) + 1] >= floor).any()
 
 
 @njit(cache=True)
 def _column_above(table, s, t_hi, floor) -> bool:
-    for ties in range(t_hi + 1):
-        if table[ties, s] >= floor:
-            return True
-    return False
+    return (table[: t_hi + 1, s] >= floor).any()
 
 
 @njit(cache=True)
