@@ -207,7 +207,7 @@ class Objective:
         gy: np.ndarray,
         rows: np.ndarray,
         *,
-        max_iter: int = 300,
+        max_iter: int = 150,
         tol: float = 1e-10,
         qn_after: int = 8,
     ) -> tuple[np.ndarray, np.ndarray]:

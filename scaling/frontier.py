@@ -306,7 +306,9 @@ class FitReport:
     def explorer_frames(self) -> dict[str, Any]:
         """Keyword arguments for ``scaling.explorer.write_explorer``: the data sets whose
         compute is known (the page plots against FLOPs), with their points, fitted curves,
-        frontier and compute-optimal sizes."""
+        frontier and compute-optimal sizes. ``scaling.explorer.explorer_frames(runs,
+        report=...)`` builds the fuller page ``scaling fit --html`` writes (levels, both N_opt
+        laws, data sets in samples)."""
         nopt, nopt_law = self.nopt_frames()
         known = self.frontier.loc[self.frontier["budget_unit"] == "FLOPs", "dataset"].unique()
         columns = ["dataset", "run", "model", "params", "strategy", "k", "flops", "tokens"]
@@ -396,10 +398,13 @@ def _labels(runs: list[Run]) -> list[tuple[Run, str]]:
 
 
 def _counts(run: Run) -> tuple[np.ndarray, np.ndarray]:
-    """Samples n_i and correct c_i per problem (pooled, non-greedy samples)."""
+    """Samples n_i and correct c_i per problem (pooled, non-greedy samples), in problem-id
+    order: runs of one problem set line up, so one seed resamples the same problems in each."""
     t = run.sample_table(["problem_id", "greedy", "correct"]).unify_dictionaries()
     t = t.filter(pc.invert(t["greedy"]))
+    t = t.set_column(0, "problem_id", pc.cast(t["problem_id"], "string"))
     g = t.group_by("problem_id").aggregate([("correct", "count"), ("correct", "sum")])
+    g = g.sort_by("problem_id")
     return (
         g["correct_count"].to_numpy().astype(float),
         g["correct_sum"].to_numpy().astype(float),

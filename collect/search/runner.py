@@ -219,8 +219,8 @@ class _SearchSession(_Session):
             seed=config.seed,
         )
 
-    def write(self, trees: Sequence[Tree]) -> int:
-        """Record the trees' costs, then append their leaves as one shard; returns policy tokens."""
+    def write(self, trees: Sequence[Tree]) -> None:
+        """Record the trees' costs, then append their leaves as one shard."""
         self.run.update_problems(
             pd.DataFrame(
                 {
@@ -232,11 +232,9 @@ class _SearchSession(_Session):
         )
         frame = leaf_rows(trees, self.references, self.config)
         self.run.append_samples(frame)
-        tokens = sum(t.policy_tokens for t in trees)
         self.generated += len(frame)
-        self.tokens += tokens
+        self.tokens += sum(t.policy_tokens for t in trees)
         self.save("running")
-        return tokens
 
     def execute(self, todo: pd.DataFrame, prompts: dict[str, str], result, bar) -> None:
         """Search the ``todo`` problems batch by batch, writing each batch when it is done."""

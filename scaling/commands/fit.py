@@ -264,9 +264,10 @@ def fit(
 
         atomic_write_text(laws_json, json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
     if html is not None:
-        from scaling.explorer import write_explorer
+        from scaling.explorer import explorer_frames, write_explorer
 
-        write_explorer(html, **report.explorer_frames())
+        frames = explorer_frames(opened, report=report, flops=flops, bootstrap=bootstrap, seed=seed)
+        write_explorer(html, **frames)
 
 
 def register(app: typer.Typer) -> None:
