@@ -52,6 +52,7 @@ from collect.prompts import Prompt, PromptTemplate, build_template, prompt_hash
 from collect.rewards import RewardModel, make_reward_model
 from scaling.errors import ScalingError
 from scaling.grading import extract_answer, grade
+from scaling.progress import progress_bar
 from scaling.store import Run, config_hash, new_manifest
 
 SEED_SCHEME = "sha256('{seed}:{problem_id}') mod 2^31 + sample_idx"
@@ -481,24 +482,11 @@ def _reward_tokens(run: Run, reward: RewardModel) -> dict[str, Any]:
 
 
 def _progress(enabled: bool, total: int, problems: int, console=None):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(
-        TextColumn("[bold]collect"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("samples"),
-        TextColumn("{task.fields[problems]}/{task.fields[n_problems]} problems"),
-        TextColumn("{task.fields[rate]} tok/s"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
+    bar = progress_bar(
+        "[bold]collect",
+        "samples",
+        "{task.fields[problems]}/{task.fields[n_problems]} problems",
+        "{task.fields[rate]} tok/s",
         disable=not enabled,
         console=console,
     )

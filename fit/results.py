@@ -39,7 +39,7 @@ class FitResult:
     formula: str
     params: pd.Series
     ci: pd.DataFrame  # index: parameter; columns: low, high
-    se: pd.Series  # bootstrap standard errors (NaN without bootstrap)
+    se: pd.Series  # standard errors: bootstrap (fits), or the regression's (SizeLaw)
     level: float
     n_obs: int
     n_boot: int
@@ -77,7 +77,7 @@ class FitResult:
                 )
             )
         rows = [
-            f"  {'param':<10}{'estimate':>14}{'boot se':>12}{pct + ' low':>14}{pct + ' high':>14}"
+            f"  {'param':<10}{'estimate':>14}{'std err':>12}{pct + ' low':>14}{pct + ' high':>14}"
         ]
         for name, value in self.params.items():
             lo, hi = self.ci.loc[name]

@@ -51,6 +51,8 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation
 from functools import lru_cache
 
+from scaling.progress import progress_bar
+
 INPROCESS_MAX = 400  # distinct answers up to which grading stays in-process (saves pool startup)
 CHUNK = 32  # answers per pool task
 _GRACE = 2.0  # seconds the parent adds to a task's deadline for scheduling and transfer
@@ -454,24 +456,8 @@ def _run_pool(
 
 
 def _progress(total: int, enabled: bool):
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    progress = Progress(
-        TextColumn("grading answers"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        disable=not enabled,
-        transient=True,
+    progress = progress_bar(
+        "grading answers", "{task.fields[rate]}", disable=not enabled, transient=True
     )
     return progress, progress.add_task("grading", total=total, rate="")
 

@@ -46,6 +46,7 @@ from scaling.estimators import (
     weighted_majority_at_k,
 )
 from scaling.flops import ACCOUNTINGS, flops_per_problem, search_flops_per_problem
+from scaling.progress import progress_bar
 from scaling.store import Run, open_runs
 from scaling.summary import strategies as supported_strategies
 
@@ -623,24 +624,10 @@ def _progress(show: bool, total: int):
         yield lambda description, steps: None
         return
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with progress_bar(
+        "{task.description}", "{task.fields[rate]}", console=Console(stderr=True), transient=True
+    ) as bar:
         task = bar.add_task("simulating", total=total, rate="")
 
         def advance(description: str, steps: int) -> None:

@@ -82,19 +82,27 @@ MODEL_FIELDS = {"name": (str,), "params": (int, float, type(None))}
 TOKEN_SOURCES = {"measured", "assumed", "mean", "none"}
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[str]:
+    """Yield a temporary file beside ``path``: renamed onto ``path`` when the block succeeds,
+    removed when it fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    with _replacing(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -103,10 +111,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def _atomic_write_table(path: Path, table: pa.Table) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with _replacing(path) as tmp:
         pq.write_table(
             table,
             tmp,
@@ -118,11 +123,6 @@ def _atomic_write_table(path: Path, table: pa.Table) -> None:
         )
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def config_hash(config: Mapping[str, Any], length: int = 12) -> str:
@@ -224,6 +224,11 @@ def _table_from_frame(frame: pd.DataFrame, schema: pa.Schema, where: str) -> pa.
         else:
             raise ScalingError(f"{where}: required column '{field.name}' is missing")
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _sample_keys(table: pa.Table) -> list[tuple[str, bool, int]]:
+    """The (problem_id, greedy, sample_idx) key of every row of ``table``, in row order."""
+    return list(zip(*(table.column(name).to_pylist() for name in SAMPLE_KEY), strict=True))
 
 
 def _read_parquet(path: Path, schema: pa.Schema, columns: list[str] | None) -> pa.Table:
@@ -360,15 +365,7 @@ class Run:
         return set(self._keys)
 
     def _read_keys(self) -> set[tuple[str, bool, int]]:
-        t = self.sample_table(SAMPLE_KEY)
-        return set(
-            zip(
-                t.column("problem_id").to_pylist(),
-                t.column("greedy").to_pylist(),
-                t.column("sample_idx").to_pylist(),
-                strict=True,
-            )
-        )
+        return set(_sample_keys(self.sample_table(SAMPLE_KEY)))
 
     # -- writing ----------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -399,14 +396,7 @@ class Run:
                 f"{where}: problem_id {sorted(unknown)[:3]} not in {self.PROBLEMS}; "
                 "add the problems first"
             )
-        keys = list(
-            zip(
-                table.column("problem_id").to_pylist(),
-                table.column("greedy").to_pylist(),
-                table.column("sample_idx").to_pylist(),
-                strict=True,
-            )
-        )
+        keys = _sample_keys(table)
         if len(set(keys)) != len(keys):
             raise ScalingError(f"{where}: the new samples repeat a (problem_id, sample_idx) key")
         if self._keys is None:
@@ -471,14 +461,7 @@ class Run:
             for name in ("problem_id", "sample_idx", "greedy", "correct"):
                 if t.column(name).null_count:
                     raise ScalingError(f"{shard}: column '{name}' has missing values")
-            keys = list(
-                zip(
-                    t.column("problem_id").to_pylist(),
-                    t.column("greedy").to_pylist(),
-                    t.column("sample_idx").to_pylist(),
-                    strict=True,
-                )
-            )
+            keys = _sample_keys(t)
             bad = {k[0] for k in keys} - ids
             if bad:
                 raise ScalingError(f"{shard}: problem_id {sorted(bad)[0]!r} is not in problems")

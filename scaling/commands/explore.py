@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from scaling.commands.info import RUNS_HELP, _open
+from scaling.commands.info import Runs, _open
 
 
 def explore(
-    runs: Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)] = None,
+    runs: Runs = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Write the page here.")] = Path(
         "explorer.html"
     ),

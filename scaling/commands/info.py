@@ -12,6 +12,9 @@ from scaling.errors import ScalingError
 
 RUNS_HELP = "Run directories, or folders holding runs (default: the embedded runs)."
 FORMATS = ("table", "csv", "json", "parquet")
+Runs = Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)]
+Format = Annotated[str, typer.Option("--format", help=" | ".join(FORMATS))]
+Output = Annotated[Path | None, typer.Option("--output", help="Write here.")]
 
 
 def _open(paths: list[Path] | None):
@@ -69,9 +72,9 @@ def _params(value) -> str:
 
 
 def info(
-    runs: Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | parquet")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", help="Write here.")] = None,
+    runs: Runs = None,
+    fmt: Format = "table",
+    output: Output = None,
 ) -> None:
     """Summarize runs: problems, samples per problem, accuracy, coverage, tokens, strategies."""
     from rich import box
@@ -111,9 +114,9 @@ def info(
 
 
 def verify(
-    runs: Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | parquet")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", help="Write here.")] = None,
+    runs: Runs = None,
+    fmt: Format = "table",
+    output: Output = None,
 ) -> None:
     """Check runs fully: manifest, every Parquet file, keys, references, answer clusters."""
     from rich.table import Table

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from scaling.commands.info import RUNS_HELP, _open, emit
+from scaling.commands.info import Format, Output, Runs, _open, emit
 
 STRATEGY_HELP = (
     "Comma-separated: greedy, pass, majority, best_of_n, weighted_majority "
@@ -70,7 +69,7 @@ def _tables(frame: pd.DataFrame, by: str | None):
 
 
 def simulate_command(
-    runs: Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)] = None,
+    runs: Runs = None,
     strategy: Annotated[str | None, typer.Option("--strategy", help=STRATEGY_HELP)] = None,
     budgets: Annotated[
         str, typer.Option("--budgets", help="pow2 | all | comma-separated, e.g. 1,2,4,8")
@@ -92,8 +91,8 @@ def simulate_command(
         int,
         typer.Option("--mc-samples", help="Random subsets where weighted majority is not exact."),
     ] = 256,
-    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | parquet")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", help="Write here.")] = None,
+    fmt: Format = "table",
+    output: Output = None,
 ) -> None:
     """Replay strategies on cached samples: accuracy at every budget k, exact over all
     k-subsets, with paired bootstrap intervals, FLOPs and tokens per problem."""

@@ -55,6 +55,16 @@ _CUT = 1e-22  # a pmf's bulk ends where the value falls below this fraction of t
 
 
 @njit(cache=True)
+def _joined(left: np.ndarray, nl: int, right: np.ndarray, nr: int, mode: int):
+    """(lo, pmf): ``left`` (mode downwards, ``nl`` kept) reversed, then ``right`` (mode + 1
+    upwards, ``nr`` kept), normalised to sum to 1."""
+    out = np.empty(nl + nr)
+    out[:nl] = left[:nl][::-1]
+    out[nl:] = right[:nr]
+    return mode - nl + 1, out / out.sum()
+
+
+@njit(cache=True)
 def _binom_bulk(size: int, p: float) -> tuple[int, np.ndarray]:
     """(lo, pmf) of Bin(size, p) on its bulk lo..lo+len-1, normalised by the bulk's sum."""
     if size == 0 or p <= 0.0:
@@ -82,10 +92,7 @@ def _binom_bulk(size: int, p: float) -> tuple[int, np.ndarray]:
         right[nr] = u
         nr += 1
         x += 1
-    out = np.empty(nl + nr)
-    out[:nl] = left[:nl][::-1]
-    out[nl:] = right[:nr]
-    return mode - nl + 1, out / out.sum()
+    return _joined(left, nl, right, nr, mode)
 
 
 @njit(cache=True)
@@ -112,10 +119,7 @@ def _hypergeom_bulk(pop: int, m: int, d: int) -> tuple[int, np.ndarray]:
         right[nr] = u
         nr += 1
         x += 1
-    out = np.empty(nl + nr)
-    out[:nl] = left[:nl][::-1]
-    out[nl:] = right[:nr]
-    return mode - nl + 1, out / out.sum()
+    return _joined(left, nl, right, nr, mode)
 
 
 @njit(cache=True)

@@ -259,6 +259,40 @@ def grade_responses(
     )
 
 
+def prm_scored(
+    source: Path,
+    options: ImportOptions,
+    problems: pd.DataFrame,
+    rows: list[dict],
+    origin: str,
+    fallback_tokens: Mapping[str, Any] | None = None,
+) -> Imported:
+    """Grade PRM-scored responses and describe them: ``rows`` hold problem_id, sample_idx, text,
+    reference, step_rewards, completion_tokens; ``origin`` names the writer in the provenance;
+    ``fallback_tokens`` is the tokens block used when the samples carry no counts."""
+    frame = pd.DataFrame(rows)
+    graded = grade_responses(
+        frame["text"].tolist(), frame["reference"].tolist(), frame["problem_id"].tolist(), options
+    )
+    columns = ["problem_id", "sample_idx", "step_rewards", "completion_tokens"]
+    samples = pd.concat([frame[columns], graded], axis=1)
+    measured = measured_tokens(frame)
+    if options.text:
+        samples["text"] = frame["text"]
+    width = int(frame.groupby("problem_id").size().max())
+    manifest = build_manifest(
+        options,
+        model=source.stem,
+        problem_set=f"{source.stem} ({len(problems)} problems)",
+        sampling=sampling(width),
+        tokens=tokens_block(options, fallback_tokens if measured is None else measured),
+        provenance=provenance(f"{origin} '{source.name}'", source),
+        reward_model=prm_block(frame),
+        search={"width": width} if options.search else None,
+    )
+    return Imported(manifest, problems, samples, {"mean accuracy": float(samples.correct.mean())})
+
+
 def in_problem_order(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows sorted by problem (in order of first appearance), pooled samples before greedy
     ones, then sample index."""

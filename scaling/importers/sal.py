@@ -17,19 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from scaling.errors import ScalingError
-from scaling.importers.base import (
-    Imported,
-    ImportOptions,
-    build_manifest,
-    grade_responses,
-    measured_tokens,
-    need,
-    prm_block,
-    provenance,
-    read_jsonl,
-    sampling,
-    tokens_block,
-)
+from scaling.importers.base import Imported, ImportOptions, need, prm_scored, read_jsonl
 
 
 def read(source: Path, options: ImportOptions) -> Imported:
@@ -75,26 +63,7 @@ def read(source: Path, options: ImportOptions) -> Imported:
     problems = pd.DataFrame(problems)
     if problems["problem_id"].duplicated().any():
         raise ScalingError(f"{source}: a 'unique_id' repeats; one line per problem")
-    frame = pd.DataFrame(rows)
-    graded = grade_responses(
-        frame["text"].tolist(), frame["reference"].tolist(), frame["problem_id"].tolist(), options
-    )
-    columns = ["problem_id", "sample_idx", "step_rewards", "completion_tokens"]
-    samples = pd.concat([frame[columns], graded], axis=1)
-    measured = measured_tokens(frame)
-    if measured is None and problems["search_tokens"].notna().all():
-        measured = {"source": "measured", "assumption": "per-problem search totals only"}
-    if options.text:
-        samples["text"] = frame["text"]
-    width = int(frame.groupby("problem_id").size().max())
-    manifest = build_manifest(
-        options,
-        model=source.stem,
-        problem_set=f"{source.stem} ({len(problems)} problems)",
-        sampling=sampling(width),
-        tokens=tokens_block(options, measured),
-        provenance=provenance(f"search-and-learn completions '{source.name}'", source),
-        reward_model=prm_block(frame),
-        search={"width": width} if options.search else None,
-    )
-    return Imported(manifest, problems, samples, {"mean accuracy": float(samples.correct.mean())})
+    totals = None
+    if problems["search_tokens"].notna().all():
+        totals = {"source": "measured", "assumption": "per-problem search totals only"}
+    return prm_scored(source, options, problems, rows, "search-and-learn completions", totals)

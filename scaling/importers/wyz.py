@@ -20,19 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from scaling.errors import ScalingError
-from scaling.importers.base import (
-    Imported,
-    ImportOptions,
-    build_manifest,
-    grade_responses,
-    measured_tokens,
-    need,
-    prm_block,
-    provenance,
-    read_json,
-    sampling,
-    tokens_block,
-)
+from scaling.importers.base import Imported, ImportOptions, need, prm_scored, read_json
 
 STEP_TAG = "ки"  # Math-Shepherd's step delimiter in MetaMath-style solutions
 ID_KEYS = ("id", "unique_id", "idx", "problem_id")
@@ -92,23 +80,4 @@ def read(source: Path, options: ImportOptions) -> Imported:
         raise ScalingError(f"{source}: a problem id repeats; give each problem a unique 'id'")
     if not rows:
         raise ScalingError(f"{source}: no answers in 'model_answer'")
-    frame = pd.DataFrame(rows)
-    graded = grade_responses(
-        frame["text"].tolist(), frame["reference"].tolist(), frame["problem_id"].tolist(), options
-    )
-    columns = ["problem_id", "sample_idx", "step_rewards", "completion_tokens"]
-    samples = pd.concat([frame[columns], graded], axis=1)
-    if options.text:
-        samples["text"] = frame["text"]
-    width = int(frame.groupby("problem_id").size().max())
-    manifest = build_manifest(
-        options,
-        model=source.stem,
-        problem_set=f"{source.stem} ({len(problems)} problems)",
-        sampling=sampling(width),
-        tokens=tokens_block(options, measured_tokens(frame)),
-        provenance=provenance(f"thu-wyz/inference_scaling output '{source.name}'", source),
-        reward_model=prm_block(frame),
-        search={"width": width} if options.search else None,
-    )
-    return Imported(manifest, problems, samples, {"mean accuracy": float(samples.correct.mean())})
+    return prm_scored(source, options, problems, rows, "thu-wyz/inference_scaling output")
