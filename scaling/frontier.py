@@ -1,16 +1,19 @@
 """From runs to fitted laws and the compute-optimal frontier: the API behind ``scaling fit``.
 
 ``fit_runs(runs)`` replays the runs with the simulator, then, per (run, strategy) curve of error
-``err = 1 - accuracy`` against samples ``k``: fits every curve family (robust Huber fit in log
-space, weighted by the simulator's standard errors, refitted on each paired bootstrap
-replicate), picks one (``law="auto"``: lowest AIC), backtests it (fit on the smaller budgets,
-forecast the larger), and for coverage adds the Beta forecast. Per data set (runs sharing a
-problem set) it draws the Pareto set of observed points and, on a grid of budgets, the best
-configuration with its interval; per model family of three or more sizes it fits the joint law
-err(N, k) and the compute-optimal size N_opt(C). Everything lands in a ``FitReport``.
+``err = 1 - accuracy`` against samples ``k`` (tree search runs that differ only in width form one
+curve, k = width, each point costed from its run's measured search tokens): fits every curve
+family (robust Huber fit in log space, weighted by the simulator's standard errors, refitted on
+each paired bootstrap replicate), picks one (``law="auto"``: lowest AIC), backtests it (fit on
+the smaller budgets, forecast the larger), and for coverage adds the Beta forecast. Per data set
+(runs sharing a problem set) it draws the Pareto set of observed points and, on a grid of
+budgets, the best configuration with its interval; per model family of three or more sizes it
+fits the joint law err(N, k) and the compute-optimal size N_opt(C). Everything lands in a
+``FitReport``.
 
-Budgets map to samples through each configuration's FLOPs, exactly affine in k
-(FLOPs = c0 + c1 k: prefill once per problem, decode per sample): k(C) = floor((C - c0) / c1).
+Budgets map to samples through each configuration's FLOPs, exactly affine in k for sampling
+(FLOPs = c0 + c1 k: prefill once per problem, decode per sample), a least-squares line through
+the measured points for a tree search curve: k(C) = floor((C - c0) / c1).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from fit import (
 )
 from fit.results import percentile_interval
 from scaling.errors import ScalingError
-from scaling.store import Run
+from scaling.store import Run, config_hash
 
 LAWS = ("auto", *CURVE_FAMILIES, "beta")
 WU_EXPONENT = 1 / 1.19  # Wu et al.: log10 C = 1.19 log10 N + 2.03 (Pythia, GSM8K)
@@ -71,7 +74,9 @@ FRONTIER_COLUMNS = [
 
 @dataclass
 class Curve:
-    """One configuration (run, strategy): observed points, fitted laws, the chosen one."""
+    """One configuration (run, strategy): observed points, fitted laws, the chosen one. A tree
+    search configuration (``method`` set) may span several runs, one per width: ``run`` then
+    names the configuration and k is the width."""
 
     dataset: str
     run: str
@@ -89,10 +94,11 @@ class Curve:
     reason: str = ""
     backtest: Backtest | None = None
     at_budgets: tuple[np.ndarray, np.ndarray] | None = None  # accuracy, draws on the grid
+    method: str = ""  # the tree search method ("" for sampling)
 
     @property
     def label(self) -> str:
-        return f"{self.model} / {self.strategy}"
+        return f"{self.run if self.method else self.model} / {self.strategy}"
 
     @property
     def k(self) -> np.ndarray:
@@ -173,7 +179,8 @@ class OptimalSize:
 
 @dataclass
 class FitReport:
-    """What ``scaling fit`` computes; the explorer renders it (``explorer_frames``)."""
+    """What ``scaling fit`` computes; ``scaling.explorer.explorer_frames(runs, report=...)``
+    renders it."""
 
     table: pd.DataFrame  # the simulator's table, with a ``dataset`` column
     curves: list[Curve]
@@ -286,49 +293,6 @@ class FitReport:
             )
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-    def nopt_frames(self) -> tuple[pd.DataFrame | None, dict[str, dict[str, float]]]:
-        """N_opt per (dataset, budget) and per data set the law N_opt = G C^a (first family)."""
-        if not self.optimal:
-            return None, {}
-        frames, laws = [], {}
-        for o in self.optimal:
-            frames.append(o.table.assign(dataset=o.dataset))
-            if o.dataset not in laws:
-                g = optimal_size(1.0, o.tokens, **o.joint.params)
-                laws[o.dataset] = {
-                    "G": float(g),
-                    "a": o.exponent,
-                    "a_low": o.exponent_ci[0],
-                    "a_high": o.exponent_ci[1],
-                }
-        return pd.concat(frames, ignore_index=True), laws
-
-    def explorer_frames(self) -> dict[str, Any]:
-        """Keyword arguments for ``scaling.explorer.write_explorer``: the data sets whose
-        compute is known (the page plots against FLOPs), with their points, fitted curves,
-        frontier and compute-optimal sizes. ``scaling.explorer.explorer_frames(runs,
-        report=...)`` builds the fuller page ``scaling fit --html`` writes (levels, both N_opt
-        laws, data sets in samples)."""
-        nopt, nopt_law = self.nopt_frames()
-        known = self.frontier.loc[self.frontier["budget_unit"] == "FLOPs", "dataset"].unique()
-        columns = ["dataset", "run", "model", "params", "strategy", "k", "flops", "tokens"]
-        points = self.table.loc[
-            self.table["dataset"].isin(known) & np.isfinite(self.table["flops"]),
-            [*columns, "accuracy", "ci_low", "ci_high"],
-        ]
-        curves = self.curve_frame()
-        return {
-            "points": points,
-            "curves": curves[curves["dataset"].isin(known)] if len(curves) else curves,
-            "frontier": self.frontier[self.frontier["dataset"].isin(known)],
-            "nopt": nopt,
-            "nopt_law": nopt_law or None,
-            "meta": {
-                "flops": self.flops,
-                "datasets": {k: v for k, v in self.datasets.items() if k in known},
-            },
-        }
-
 
 def _jsonable(value: Any) -> Any:
     """Plain JSON types: numpy scalars become Python numbers, NaN and infinities None."""
@@ -416,7 +380,62 @@ def _err(acc: np.ndarray, floor: float) -> np.ndarray:
     return np.maximum(1.0 - np.asarray(acc, dtype=float), floor)
 
 
-def _curves(table: pd.DataFrame, reps: pd.DataFrame) -> list[Curve]:
+def _search_settings(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What makes a tree search configuration: model, reward model, prompt, sampling settings
+    but n and search settings but the width (and the ``leaves_short`` count, a result)."""
+    sampling = {f"sampling.{k}": v for k, v in (manifest.get("sampling") or {}).items() if k != "n"}
+    search = manifest["search"]
+    return {
+        "model": manifest["model"].get("name"),
+        "params": manifest["model"].get("params"),
+        "reward_model": (manifest.get("reward_model") or {}).get("name"),
+        "prompt": (manifest.get("prompt") or {}).get("hash"),
+        **sampling,
+        **{k: v for k, v in search.items() if k not in ("width", "leaves_short")},
+    }
+
+
+def _search_curves(runs: list[Run], notes: list[str]) -> dict[str, tuple[str, str]]:
+    """Tree search runs of one data set that differ only in width, as one curve: the run's
+    label -> (configuration label, method). A configuration needs two or more runs of distinct
+    widths; a single run keeps its own label. Labels are ``model [method]``, plus the settings
+    that tell apart configurations of one model and method."""
+    configs: dict[str, list[tuple[Run, str]]] = {}
+    for run, label in _labels(runs):
+        if run.manifest.get("search"):
+            key = config_hash(_search_settings(run.manifest))
+            configs.setdefault(key, []).append((run, label))
+    merged = []
+    for members in configs.values():
+        widths = [r.manifest["search"].get("width") for r, _ in members]
+        if len(members) > 1 and len(set(widths)) < len(widths):
+            notes.append(
+                f"search runs {', '.join(label for _, label in members)} repeat a width; "
+                "each is fitted as its own curve"
+            )
+        elif len(members) > 1:
+            merged.append(members)
+    out = {}
+    for members in merged:
+        manifest = members[0][0].manifest
+        method = str(manifest["search"]["method"])
+        base = f"{manifest['model']['name']} [{method}"
+        settings = _search_settings(manifest)
+        rivals = [
+            _search_settings(m[0][0].manifest)
+            for m in merged
+            if m[0][0].manifest["model"]["name"] == manifest["model"]["name"]
+            and m[0][0].manifest["search"]["method"] == method
+        ]
+        differ = [k for k in settings if any(r.get(k) != settings[k] for r in rivals)]
+        label = base + "".join(f" {k}={settings[k]}" for k in differ) + "]"
+        out.update({name: (label, method) for _, name in members})
+    return out
+
+
+def _curves(table: pd.DataFrame, reps: pd.DataFrame, methods: dict[str, str]) -> list[Curve]:
+    """One curve per (data set, run, strategy); ``methods``: the tree search method of each
+    configuration label that spans several runs."""
     curves = []
     keys = ["dataset", "run", "strategy"]
     rep_groups = dict(tuple(reps.groupby(keys, sort=False)))
@@ -445,6 +464,7 @@ def _curves(table: pd.DataFrame, reps: pd.DataFrame) -> list[Curve]:
                 draws=draws,
                 flops0=float(max(c0, 0.0)),
                 flops1=float(c1),
+                method=methods.get(str(run), ""),
             )
         )
     return curves
@@ -563,11 +583,12 @@ def _optimal_sizes(
     delta: float,
     level: float,
 ) -> list[OptimalSize]:
-    """Joint law and N_opt(C) for every (model family, strategy) with >= 3 known sizes."""
+    """Joint law and N_opt(C) for every (model family, strategy) with >= 3 known sizes, from
+    sampling curves (C = 2 N T k does not hold for tree search)."""
     out = []
     groups: dict[tuple[str, str], list[int]] = {}
     for j, c in enumerate(curves):
-        if np.isfinite(c.params) and c.params > 0 and c.law is not None:
+        if np.isfinite(c.params) and c.params > 0 and c.law is not None and not c.method:
             groups.setdefault((model_family(c.model), c.strategy), []).append(j)
     for (family, strategy), members in sorted(groups.items()):
         if len({curves[j].params for j in members}) < 3:
@@ -724,12 +745,18 @@ def fit_runs(
     if progress is not None:
         progress("simulated")
     by_name = {(ds, label): r for ds, group in groups.items() for r, label in _labels(group)}
-    table = pd.concat([s.table.assign(dataset=ds) for ds, s in sims.items()], ignore_index=True)
-    replicates = pd.concat(
-        [s.replicates.assign(dataset=ds) for ds, s in sims.items()], ignore_index=True
-    )
     notes: list[str] = []
-    curves = _curves(table, replicates)
+    searched = {ds: _search_curves(group, notes) for ds, group in groups.items()}
+
+    def relabel(frame: pd.DataFrame, ds: str) -> pd.DataFrame:
+        """The run column names each curve: a search configuration's runs share its label."""
+        names = {str(v): searched[ds].get(str(v), (str(v),))[0] for v in frame["run"].unique()}
+        return frame.assign(dataset=ds, run=frame["run"].astype(str).map(names))
+
+    table = pd.concat([relabel(s.table, ds) for ds, s in sims.items()], ignore_index=True)
+    replicates = pd.concat([relabel(s.replicates, ds) for ds, s in sims.items()], ignore_index=True)
+    methods = {label: m for found in searched.values() for label, m in found.values()}
+    curves = _curves(table, replicates, methods)
     _fit_curves(curves, by_name, law, delta, bootstrap, seed, notes, progress)
     frontiers, paretos, optimal = [], [], []
     grids: dict[str, np.ndarray] = {}

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from scaling.browser import Browser
 from scaling.cli import app, main
-from scaling.explorer import write_explorer
+from scaling.explorer import explorer_frames, write_explorer
 from scaling.frontier import fit_runs
 from scaling.store import Run, new_manifest, open_runs
 
@@ -80,14 +80,16 @@ def built(tmp_path_factory):
 
 
 def test_fit_report_frames_render_as_they_are(built, tmp_path):
-    """``scaling fit --html`` may pass ``FitReport.explorer_frames()`` straight through."""
-    _, _, _, report = built
-    data = embedded_data(
-        write_explorer(tmp_path / "p.html", **report.explorer_frames()).read_text()
-    )
+    """``scaling fit --html`` hands its report to ``explorer_frames``: rendered without a refit."""
+    out, _, _, report = built
+    runs = open_runs([out.parent / name for name, _, _ in MODELS])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("scaling.frontier.fit_runs", lambda *a, **k: pytest.fail("refitted"))
+        frames = explorer_frames(runs, report=report, bootstrap=20)
+    data = embedded_data(write_explorer(tmp_path / "p.html", **frames).read_text())
     (ds,) = data["datasets"]
     assert len(ds["configs"]) == 6 and ds["frontier"] and ds["law"]
-    assert all(c["levels"] is None for c in ds["configs"])  # levels come from explorer_frames
+    assert all(c["levels"] for c in ds["configs"])  # the problems carry levels
 
 
 def test_cli_writes_the_page_from_runs(built):

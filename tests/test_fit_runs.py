@@ -112,9 +112,9 @@ def test_claim_and_laws_json(report):
 
 
 def test_explorer_hook(report, tmp_path):
-    from scaling.explorer import write_explorer
+    from scaling.explorer import explorer_frames, write_explorer
 
-    frames = report.explorer_frames()
+    frames = explorer_frames(open_runs(default_runs()), report=report, bootstrap=40, seed=1)
     assert set(frames["frontier"]["dataset"]) == set(frames["points"]["dataset"])
     path = write_explorer(tmp_path / "page.html", **frames)
     assert path.stat().st_size > 0
