@@ -81,4 +81,6 @@ class SizeLaw(FitResult):
     def extra_stats(self) -> dict[str, Any]:
         """The inverse form Wu et al. print: log10 C = slope log10 N + intercept."""
         a, g = self.params["a"], self.params["G"]
-        return {"inverse": f"log10 C = {1 / a:.3g} log10 N + {-np.log10(g) / a:.3g}"}
+        intercept = -np.log10(g) / a
+        sign = "-" if intercept < 0 else "+"
+        return {"inverse": f"log10 C = {1 / a:.3g} log10 N {sign} {abs(intercept):.3g}"}
