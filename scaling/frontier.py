@@ -48,6 +48,7 @@ from fit import (
 )
 from fit.results import percentile_interval
 from scaling.errors import ScalingError
+from scaling.simulate import run_labels, simulate
 from scaling.store import Run, config_hash
 
 LAWS = ("auto", *CURVE_FAMILIES, "beta")
@@ -355,12 +356,6 @@ def sample_budgets(runs: list[Run]) -> str | list[int]:
     return list(range(1, n_max + 1)) if n_max <= 64 else "pow2"
 
 
-def _labels(runs: list[Run]) -> list[tuple[Run, str]]:
-    """Each run with the simulator's label: its name, with its folder where names repeat."""
-    names = [r.name for r in runs]
-    return [(r, f"{r.name} ({r.path.name})" if names.count(r.name) > 1 else r.name) for r in runs]
-
-
 def _counts(run: Run) -> tuple[np.ndarray, np.ndarray]:
     """Samples n_i and correct c_i per problem (pooled, non-greedy samples), in problem-id
     order: runs of one problem set line up, so one seed resamples the same problems in each."""
@@ -401,7 +396,7 @@ def _search_curves(runs: list[Run], notes: list[str]) -> dict[str, tuple[str, st
     widths; a single run keeps its own label. Labels are ``model [method]``, plus the settings
     that tell apart configurations of one model and method."""
     configs: dict[str, list[tuple[Run, str]]] = {}
-    for run, label in _labels(runs):
+    for run, label in zip(runs, run_labels(runs), strict=True):
         if run.manifest.get("search"):
             key = config_hash(_search_settings(run.manifest))
             configs.setdefault(key, []).append((run, label))
@@ -727,8 +722,6 @@ def fit_runs(
     observed compute); ``law``: a family name, "beta" or "auto"; ``compare``: claims
     ((model, strategy), (model, strategy)); ``progress``: a callable taking a status line.
     """
-    from scaling.simulate import simulate
-
     if law not in LAWS:
         raise ScalingError(f"--law {law!r}: choose one of {', '.join(LAWS)}")
     if bootstrap < 2:
@@ -744,7 +737,11 @@ def fit_runs(
     }
     if progress is not None:
         progress("simulated")
-    by_name = {(ds, label): r for ds, group in groups.items() for r, label in _labels(group)}
+    by_name = {
+        (ds, label): r
+        for ds, group in groups.items()
+        for r, label in zip(group, run_labels(group), strict=True)
+    }
     notes: list[str] = []
     searched = {ds: _search_curves(group, notes) for ds, group in groups.items()}
 

@@ -131,7 +131,7 @@ def simulate(
     notices: list[str] = []
     results: list[tuple[_Loaded, _Values]] = []
     with _progress(progress, len(opened)) as advance:
-        for run, label in zip(opened, _labels(opened), strict=True):
+        for run, label in zip(opened, run_labels(opened), strict=True):
             data = _load(run, label, agg, notices)
             ks = _budgets(budgets, data, notices)
             done = []
@@ -184,7 +184,7 @@ def _open(runs) -> list[Run]:
     return out
 
 
-def _labels(runs: list[Run]) -> list[str]:
+def run_labels(runs: list[Run]) -> list[str]:
     """Run names; names shared by several runs get their folder added."""
     names = [r.name for r in runs]
     return [f"{r.name} ({r.path.name})" if names.count(r.name) > 1 else r.name for r in runs]
