@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from scaling.commands.info import Runs, _open
+from scaling.progress import progress_bar
 
 
 def explore(
@@ -36,7 +37,6 @@ def explore(
 ) -> None:
     """Write the explorer: frontier, compute-optimal size, budget slider, drill-down by level."""
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from scaling.explorer import explorer_frames, write_explorer
@@ -45,14 +45,7 @@ def explore(
     budgets = None if budget_grid is None else parse_budgets(budget_grid)
     opened = _open(runs)
     console = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with progress_bar("{task.description}", console=console, transient=True) as bar:
         task = bar.add_task("simulating", total=7)
         frames = explorer_frames(
             opened,

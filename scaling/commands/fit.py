@@ -11,6 +11,7 @@ import typer
 
 from scaling.commands.info import RUNS_HELP, _open, emit
 from scaling.errors import ScalingError
+from scaling.progress import progress_bar
 
 LAW_HELP = "auto (lowest AIC per curve) | power | saturating | logistic | exp_power | beta"
 GRID_HELP = "Budgets (FLOPs per problem): START:STOP:COUNT log-spaced, or a comma list"
@@ -223,7 +224,6 @@ def fit(
 ) -> None:
     """Fit scaling laws to simulated curves; print the frontier and compute-optimal model size."""
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from scaling.frontier import fit_runs, parse_budgets, parse_compare
 
@@ -234,14 +234,8 @@ def fit(
     opened = _open(runs)
     steps = ["simulate", "fit", "power", "saturating", "logistic", "exp_power", "frontier"]
     console = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
+    with progress_bar(
+        "{task.description}", console=console, transient=True, disable=not console.is_terminal
     ) as bar:
         task = bar.add_task("fitting", total=len(steps))
         report = fit_runs(
