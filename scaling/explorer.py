@@ -577,14 +577,9 @@ def explorer_frames(
     carry levels, and per data set a provenance footnote from the run manifests.
     """
     from scaling.frontier import fit_runs
-    from scaling.paths import default_runs
-    from scaling.store import Run, open_runs
+    from scaling.paths import resolve_runs
 
-    items = list(runs) if runs else default_runs()
-    if not items:
-        raise ScalingError("no embedded runs found under data/runs; pass run directories")
-    opened = [r for r in items if isinstance(r, Run)]
-    opened += open_runs([p for p in items if not isinstance(p, Run)])
+    opened = resolve_runs(runs)
     if report is None:
         report = fit_runs(
             opened,

@@ -19,3 +19,23 @@ def data_dir() -> Path:
 def default_runs() -> list[Path]:
     """Every run directory under ``data/runs`` (a run is a folder holding ``run.json``)."""
     return sorted(p.parent for p in (data_dir() / "runs").rglob("run.json"))
+
+
+def resolve_runs(runs=None) -> list:
+    """Open ``runs``: run objects, run directories or folders holding runs (in any mix); with
+    none given, every embedded default run, ordered by data set, then model size, then name."""
+    from scaling.errors import ScalingError
+    from scaling.store import Run, open_runs
+
+    if runs is None or (not isinstance(runs, (Run, str, Path)) and len(runs) == 0):
+        found = default_runs()
+        if not found:
+            raise ScalingError("no embedded runs found under data/runs; pass a run directory")
+        opened = open_runs(found)
+        return sorted(opened, key=lambda r: (str(r.path.parent), r.params or float("inf"), r.name))
+    if isinstance(runs, (Run, str, Path)):
+        runs = [runs]
+    out: list[Run] = []
+    for item in runs:
+        out.extend([item] if isinstance(item, Run) else open_runs([item]))
+    return out

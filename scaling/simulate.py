@@ -46,8 +46,9 @@ from scaling.estimators import (
     weighted_majority_at_k,
 )
 from scaling.flops import ACCOUNTINGS, flops_per_problem, search_flops_per_problem
+from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
-from scaling.store import Run, open_runs
+from scaling.store import Run
 from scaling.summary import strategies as supported_strategies
 
 STRATEGIES = ("greedy", "pass", "majority", "best_of_n", "weighted_majority")
@@ -127,7 +128,7 @@ def simulate(
     ``by="level"`` breaks accuracy down by problem level; ``mc_samples`` random subsets per
     problem and budget where weighted majority is not computed exactly."""
     _check_options(strategies, agg, bootstrap, flops, by, mc_samples)
-    opened = _open(runs)
+    opened = resolve_runs(runs)
     notices: list[str] = []
     results: list[tuple[_Loaded, _Values]] = []
     with _progress(progress, len(opened)) as advance:
@@ -164,24 +165,6 @@ def _check_options(strategies, agg, bootstrap, flops, by, mc_samples) -> None:
         raise ScalingError(f"--by {by!r}: the only breakdown is 'level'")
     if mc_samples < 2:
         raise ScalingError(f"mc_samples {mc_samples}: need at least 2 Monte Carlo subsets")
-
-
-def _open(runs) -> list[Run]:
-    from scaling.paths import default_runs
-
-    if runs is None:
-        found = default_runs()
-        if not found:
-            raise ScalingError("no embedded runs found under data/runs; pass a run directory")
-        return open_runs(found)
-    if isinstance(runs, (Run, str, Path)):
-        runs = [runs]
-    out: list[Run] = []
-    for item in runs:
-        out.extend([item] if isinstance(item, Run) else open_runs([item]))
-    if not out:
-        raise ScalingError("no runs given; pass a run directory")
-    return out
 
 
 def run_labels(runs: list[Run]) -> list[str]:

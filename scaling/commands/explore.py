@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from scaling.commands.info import Runs, _open
+from scaling.commands.info import Runs
+from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
 
 
@@ -43,7 +44,7 @@ def explore(
     from scaling.frontier import parse_budgets
 
     budgets = None if budget_grid is None else parse_budgets(budget_grid)
-    opened = _open(runs)
+    opened = resolve_runs(runs)
     console = Console(stderr=True)
     with progress_bar("{task.description}", console=console, transient=True) as bar:
         task = bar.add_task("simulating", total=7)

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from scaling.commands.info import RUNS_HELP, _open, emit
+from scaling.commands.info import RUNS_HELP, emit
 from scaling.errors import ScalingError
+from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
 
 LAW_HELP = "auto (lowest AIC per curve) | power | saturating | logistic | exp_power | beta"
@@ -231,7 +232,7 @@ def fit(
         raise ScalingError(f"--format {fmt!r}: choose one of table, csv, json, parquet")
     budgets = None if budget_grid is None else parse_budgets(budget_grid)
     claims = [c for spec in compare or [] for c in parse_compare(spec)]
-    opened = _open(runs)
+    opened = resolve_runs(runs)
     steps = ["simulate", "fit", "power", "saturating", "logistic", "exp_power", "frontier"]
     console = Console(stderr=True)
     with progress_bar(

@@ -9,25 +9,13 @@ import pandas as pd
 import typer
 
 from scaling.errors import ScalingError
+from scaling.paths import resolve_runs
 
 RUNS_HELP = "Run directories, or folders holding runs (default: the embedded runs)."
 FORMATS = ("table", "csv", "json", "parquet")
 Runs = Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)]
 Format = Annotated[str, typer.Option("--format", help=" | ".join(FORMATS))]
 Output = Annotated[Path | None, typer.Option("--output", help="Write here.")]
-
-
-def _open(paths: list[Path] | None):
-    from scaling.paths import default_runs
-    from scaling.store import open_runs
-
-    if paths:
-        return open_runs(paths)
-    found = default_runs()
-    if not found:
-        raise ScalingError("no embedded runs found under data/runs; pass a run directory")
-    runs = open_runs(found)
-    return sorted(runs, key=lambda r: (str(r.path.parent), r.params or float("inf"), r.name))
 
 
 def _fmt(value, spec: str) -> str:
@@ -82,7 +70,7 @@ def info(
 
     from scaling.summary import summarize
 
-    frame = summarize(_open(runs))
+    frame = summarize(resolve_runs(runs))
     greedy = frame["greedy_accuracy"].notna().any()
     table = Table(
         box=box.SIMPLE_HEAD,
@@ -123,7 +111,7 @@ def verify(
 
     from scaling.summary import verify_runs
 
-    frame = verify_runs(_open(runs))
+    frame = verify_runs(resolve_runs(runs))
     table = Table(title="verify")
     for name in ("run", "problems", "samples", "shards", "mixed clusters", "status"):
         table.add_column(name, justify="left" if name in ("run", "status") else "right")

@@ -7,7 +7,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from scaling.commands.info import Format, Output, Runs, _open, emit
+from scaling.commands.info import Format, Output, Runs, emit
+from scaling.paths import resolve_runs
 
 STRATEGY_HELP = (
     "Comma-separated: greedy, pass, majority, best_of_n, weighted_majority "
@@ -100,7 +101,7 @@ def simulate_command(
 
     strategies = [s.strip() for s in strategy.split(",") if s.strip()] if strategy else None
     sim = simulate(
-        _open(runs),
+        resolve_runs(runs),
         strategies,
         budgets,
         agg=agg,
