@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from scaling.errors import ScalingError
+from scaling.errors import ArgumentError, ScalingError
 
 COMMANDS = ("importing", "info", "simulate", "fit", "explore", "collect")
 
@@ -40,10 +40,30 @@ for _name in COMMANDS:
     importlib.import_module(f"scaling.commands.{_name}").register(app)
 
 
+def _flag(argv: list[str], argument: str) -> str | None:
+    """The command-line flag of the invoked command's parameter named ``argument``, if any."""
+    import click
+
+    command: click.Command = typer.main.get_command(app)
+    words = [w for w in argv if not w.startswith("-")]
+    while isinstance(command, click.Group) and words and words[0] in command.commands:
+        command = command.commands[words.pop(0)]
+    for param in command.params:
+        if param.name == argument and isinstance(param, click.Option):
+            return max(param.opts, key=len)
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning user errors into one line and exit status 2."""
+    """Entry point: run the app, turning user errors into one line and exit status 2; an
+    ``ArgumentError`` names the flag of the argument it is about."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
         app(args=argv, standalone_mode=True)
+    except ArgumentError as e:
+        flag = _flag(argv, e.argument)
+        typer.echo(f"error: {e.with_flag(flag) if flag else e}", err=True)
+        sys.exit(2)
     except ScalingError as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(2)
