@@ -41,16 +41,15 @@ for _name in COMMANDS:
 
 
 def _flag(argv: list[str], argument: str) -> str | None:
-    """The command-line flag of the invoked command's parameter named ``argument``, if any."""
-    import click
-
-    command: click.Command = typer.main.get_command(app)
+    """The command-line flag of the invoked command's option named ``argument``, if any."""
+    command = typer.main.get_command(app)
     words = [w for w in argv if not w.startswith("-")]
-    while isinstance(command, click.Group) and words and words[0] in command.commands:
+    while words and words[0] in getattr(command, "commands", {}):
         command = command.commands[words.pop(0)]
     for param in command.params:
-        if param.name == argument and isinstance(param, click.Option):
-            return max(param.opts, key=len)
+        flags = [o for o in param.opts if o.startswith("--")]
+        if param.name == argument and flags:
+            return flags[0]
     return None
 
 

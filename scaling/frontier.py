@@ -731,10 +731,12 @@ def fit_runs(
         groups.setdefault(str(r.manifest.get("problem_set", "default")), []).append(r)
     sims = {
         ds: simulate(
-            group, budgets=sample_budgets(group), bootstrap=bootstrap, seed=seed, flops=flops
+            group, budgets=sample_budgets(group), bootstrap=bootstrap, seed=seed, cost=flops
         )
         for ds, group in groups.items()
     }
+    for sim in sims.values():
+        sim.table = sim.table.rename(columns={"cost": "flops"})
     if progress is not None:
         progress("simulated")
     by_name = {

@@ -1,8 +1,8 @@
 """The offline simulator: every strategy at any budget from a run's cached samples, exactly.
 
-For each run, strategy and budget k the value of a problem is the expectation over all
-k-subsets of its n_i pooled samples (``scaling.estimators``); a run's accuracy is the mean over
-its problems. Rules:
+For each run, strategy (``scaling.strategies``) and budget k the value of a problem is the
+expectation over all k-subsets (or, for an adaptive strategy, over all orderings) of its n_i
+pooled samples; a run's accuracy is the mean over its problems. Rules:
 
 - Budgets: ``pow2`` = 1, 2, 4, ... up to the largest n_i, plus that n_i itself; ``all`` = 1..n;
   or a list. A problem with n_i < k is replayed at k = n_i (its k is capped; ``n_capped`` counts
@@ -17,9 +17,11 @@ its problems. Rules:
   over the problem ids for every run of one problem set (the union of their ids; a run missing
   some ids averages over the ones it has), so differences between configurations have intervals
   too. stderr is the replicates' standard deviation, the interval their 2.5/97.5 percentiles.
-- Compute: ``scaling.flops`` per problem at its effective k, averaged like the accuracy.
-  Tokens per sample come from the samples' token columns (``measured``), else the manifest's
-  declared means (``mean``/``assumed``); with neither, FLOPs are unknown (NaN), with a notice.
+- Cost: a cost model (``scaling.costs``) prices the samples each problem draws (k capped at
+  n_i, or the expected number an adaptive strategy draws: column ``samples``), averaged like the
+  accuracy, in ``cost_unit``. Tokens per sample come from the samples' token columns
+  (``measured``), else the manifest's declared means (``mean``/``assumed``); with neither, the
+  cost is unknown (NaN), with a notice.
 """
 
 from __future__ import annotations
@@ -35,24 +37,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from scaling.errors import ScalingError
-from scaling.estimators import (
-    AGGREGATIONS,
-    Pool,
-    aggregate_step_rewards,
-    best_of_n_at_k,
-    majority_at_k,
-    pass_at_k,
-    weighted_majority_at_k,
-)
-from scaling.flops import ACCOUNTINGS, flops_per_problem, search_flops_per_problem
+from scaling.costs import CostModel, Usage, Workload, cost_model
+from scaling.errors import ArgumentError, ScalingError
+from scaling.estimators import AGGREGATIONS, Pool, aggregate_step_rewards
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
 from scaling.store import Run
-from scaling.summary import strategies as supported_strategies
+from scaling.strategies import Cache, Strategy, default_strategies, parse_strategies
 
-STRATEGIES = ("greedy", "pass", "majority", "best_of_n", "weighted_majority")
-REWARDED = ("best_of_n", "weighted_majority")
 COLUMNS = [
     "problem_id",
     "greedy",
@@ -80,16 +72,18 @@ class Simulation:
 
 @dataclass
 class _Values:
-    """One strategy on one run: per-problem values (P, K) and Monte Carlo variances."""
+    """One strategy on one run: per-problem values (P, K), Monte Carlo variances, expected
+    samples drawn, tokens and cost."""
 
-    strategy: str
+    strategy: Strategy
     ks: np.ndarray
     values: np.ndarray
     mc_var: np.ndarray
-    flops: np.ndarray
+    samples: np.ndarray
+    cost: np.ndarray
     tokens: np.ndarray
     capped: np.ndarray  # (P, K): the problem has fewer than k samples
-    flops_error: str | None
+    cost_error: str | None
 
 
 @dataclass
@@ -98,73 +92,66 @@ class _Loaded:
     label: str
     problem_ids: np.ndarray  # problems with pooled samples, pool order
     levels: np.ndarray  # float (NaN = unknown)
-    pool: Pool
-    greedy: np.ndarray  # mean correctness of the problem's greedy samples (NaN = none)
-    greedy_completion: np.ndarray
-    prompt: np.ndarray
-    completion: np.ndarray
-    completion_sq: np.ndarray
+    cache: Cache
+    work: Workload
     tokens_source: str
-    supported: list[str]
-    search: pd.DataFrame | None
+    search: bool
 
 
 def simulate(
     runs: Run | str | Path | Iterable[Run | str | Path] | None = None,
-    strategies: Sequence[str] | None = None,
+    strategies: str | Sequence[str | Strategy] | None = None,
     budgets: str | Sequence[int] = "pow2",
     *,
     agg: str = "last",
     bootstrap: int = 1000,
     seed: int = 0,
-    flops: str = "paper",
+    cost: str | CostModel = "paper",
     by: str | None = None,
     mc_samples: int = 256,
     progress: bool = False,
 ) -> Simulation:
-    """Replay ``strategies`` (default: all each run supports) on ``runs`` (default: the embedded
+    """Replay ``strategies`` (names or ``Strategy`` objects, see ``scaling.strategies``;
+    default: every parameter-free one each run supports) on ``runs`` (default: the embedded
     runs) at ``budgets`` ("pow2", "all", or ks); ``agg`` aggregates PRM step scores;
-    ``bootstrap`` paired replicates over problems (0: none); ``flops`` "paper" or "full";
-    ``by="level"`` breaks accuracy down by problem level; ``mc_samples`` random subsets per
-    problem and budget where weighted majority is not computed exactly."""
-    _check_options(strategies, agg, bootstrap, flops, by, mc_samples)
+    ``bootstrap`` paired replicates over problems (0: none); ``cost`` a cost model of
+    ``scaling.costs``; ``by="level"`` breaks accuracy down by problem level; ``mc_samples``
+    random subsets per problem and budget where an estimator is not exact."""
+    wanted = parse_strategies(strategies)
+    model = cost_model(cost)
+    _check_options(agg, bootstrap, seed, by, mc_samples)
     opened = resolve_runs(runs)
     notices: list[str] = []
     results: list[tuple[_Loaded, _Values]] = []
     with _progress(progress, len(opened)) as advance:
         for run, label in zip(opened, run_labels(opened), strict=True):
-            data = _load(run, label, agg, notices)
+            data = _load(run, label, agg, seed, mc_samples, notices)
             ks = _budgets(budgets, data, notices)
             done = []
-            for strategy in _plan(data, strategies, notices):
-                advance(f"{label}: {strategy}", 0)
-                done.append(_evaluate(data, strategy, ks, flops, seed, mc_samples))
-            errors = dict.fromkeys(v.flops_error for v in done if v.flops_error)
-            notices.extend(f"{label}: FLOPs unknown: {e}" for e in errors)
+            for strategy in _plan(data, wanted, notices):
+                advance(f"{label}: {strategy.key}", 0)
+                done.append(_evaluate(data, strategy, ks, model))
+            errors = dict.fromkeys(v.cost_error for v in done if v.cost_error)
+            notices.extend(f"{label}: cost unknown: {e}" for e in errors)
             results.extend((data, v) for v in done)
             advance(label, 1)
-    return _tabulate(results, bootstrap, seed, by, flops, notices)
+    return _tabulate(results, bootstrap, seed, by, model, notices)
 
 
 # -- options and runs ------------------------------------------------------------------------------
 
 
-def _check_options(strategies, agg, bootstrap, flops, by, mc_samples) -> None:
-    unknown = sorted(set(strategies or ()) - set(STRATEGIES))
-    if unknown:
-        raise ScalingError(
-            f"--strategy {','.join(unknown)}: unknown; choose from {', '.join(STRATEGIES)}"
-        )
+def _check_options(agg, bootstrap, seed, by, mc_samples) -> None:
     if agg not in AGGREGATIONS:
-        raise ScalingError(f"--agg {agg!r}: choose one of {', '.join(AGGREGATIONS)}")
+        raise ArgumentError("agg", agg, f"choose one of {', '.join(AGGREGATIONS)}")
     if bootstrap < 0:
-        raise ScalingError(f"--bootstrap {bootstrap}: must be 0 (none) or a positive count")
-    if flops not in ACCOUNTINGS:
-        raise ScalingError(f"--flops {flops!r}: choose one of {', '.join(ACCOUNTINGS)}")
+        raise ArgumentError("bootstrap", bootstrap, "must be 0 (none) or a positive count")
+    if seed < 0:
+        raise ArgumentError("seed", seed, "must be a non-negative integer")
     if by not in (None, "level"):
-        raise ScalingError(f"--by {by!r}: the only breakdown is 'level'")
+        raise ArgumentError("by", by, "the only breakdown is 'level'")
     if mc_samples < 2:
-        raise ScalingError(f"mc_samples {mc_samples}: need at least 2 Monte Carlo subsets")
+        raise ArgumentError("mc_samples", mc_samples, "need at least 2 Monte Carlo subsets")
 
 
 def run_labels(runs: list[Run]) -> list[str]:
@@ -174,8 +161,8 @@ def run_labels(runs: list[Run]) -> list[str]:
 
 
 def _budgets(spec: str | Sequence[int], data: _Loaded, notices: list[str]) -> np.ndarray:
-    n_max = int(data.pool.sizes.max(initial=0))
-    if data.search is not None:
+    n_max = int(data.cache.pool.sizes.max(initial=0))
+    if data.search:
         width = (data.run.manifest.get("search") or {}).get("width")
         return np.array([int(width) if width else n_max])
     if n_max == 0:
@@ -185,7 +172,7 @@ def _budgets(spec: str | Sequence[int], data: _Loaded, notices: list[str]) -> np
         return np.array(sorted(set(ks + [n_max])))
     if isinstance(spec, str) and spec == "all":
         return np.arange(1, n_max + 1)
-    ks = parse_budgets(spec)
+    ks = sample_counts(spec)
     over = ks[ks > n_max]
     if len(over):
         notices.append(
@@ -195,23 +182,31 @@ def _budgets(spec: str | Sequence[int], data: _Loaded, notices: list[str]) -> np
     return ks[ks <= n_max]
 
 
-def parse_budgets(spec: str | Sequence[int]) -> np.ndarray:
-    """``"1,2,4"`` or a sequence of ints -> sorted unique positive budgets."""
+def sample_counts(spec: str | Sequence[int], argument: str = "budgets") -> np.ndarray:
+    """``"1,2,4"`` or a sequence of integers -> sorted unique positive sample counts k."""
     try:
-        values = [int(v) for v in (spec.split(",") if isinstance(spec, str) else spec)]
-    except ValueError:
-        raise ScalingError(
-            f"--budgets {spec!r}: give pow2, all, or comma-separated integers like 1,2,4"
+        words = spec.split(",") if isinstance(spec, str) else list(spec)
+        values = [_integer(v) for v in words]
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            argument, spec, "give pow2, all, or comma-separated integers like 1,2,4"
         ) from None
     if not values or min(values) < 1:
-        raise ScalingError(f"--budgets {spec!r}: budgets must be positive integers")
+        raise ArgumentError(argument, spec, "budgets are sample counts: positive integers")
     return np.array(sorted(set(values)), dtype=np.int64)
+
+
+def _integer(value: object) -> int:
+    number = float(value) if isinstance(value, str) else value
+    if isinstance(number, bool) or int(number) != number:
+        raise ValueError(value)
+    return int(number)
 
 
 # -- loading ---------------------------------------------------------------------------------------
 
 
-def _load(run: Run, label: str, agg: str, notices: list[str]) -> _Loaded:
+def _load(run: Run, label: str, agg: str, seed: int, mc_samples: int, notices) -> _Loaded:
     table = run.sample_table(COLUMNS).unify_dictionaries()
     problems = run.problems()
     ids = problems["problem_id"].astype(str).to_numpy()
@@ -244,22 +239,23 @@ def _load(run: Run, label: str, agg: str, notices: list[str]) -> _Loaded:
         greedy_completion = np.where(count > 0, lengths / count, np.nan)
     if source != "measured":
         greedy_completion = np.where(count > 0, completion, np.nan)
-    search = None
-    if run.manifest.get("search"):
-        search = problems.loc[has, ["search_tokens", "search_rm_tokens"]].reset_index(drop=True)
+    search = bool(run.manifest.get("search"))
+    search_tokens = search_rm_tokens = None
+    if search:
+        search_tokens = problems["search_tokens"].to_numpy(dtype=float, na_value=np.nan)[has]
+        search_rm_tokens = problems["search_rm_tokens"].to_numpy(dtype=float, na_value=np.nan)
+        search_rm_tokens = search_rm_tokens[has]
+    stream = np.random.SeedSequence([seed, zlib.crc32(run.run_id.encode())])
     return _Loaded(
         run=run,
         label=label,
         problem_ids=ids[has],
         levels=problems["level"].to_numpy(dtype=float, na_value=np.nan)[has],
-        pool=pool,
-        greedy=greedy_value,
-        greedy_completion=greedy_completion,
-        prompt=prompt,
-        completion=completion,
-        completion_sq=completion_sq,
+        cache=Cache(pool, greedy_value, int(stream.generate_state(1)[0]), mc_samples),
+        work=Workload(
+            prompt, completion, completion_sq, greedy_completion, search_tokens, search_rm_tokens
+        ),
         tokens_source=source,
-        supported=supported_strategies(run, table),
         search=search,
     )
 
@@ -340,104 +336,58 @@ def _tokens(run, table, order, per_problem, has):
 # -- evaluation ------------------------------------------------------------------------------------
 
 
-def _plan(data: _Loaded, wanted: Sequence[str] | None, notices: list[str]) -> list[str]:
+def _plan(data: _Loaded, wanted: list[Strategy] | None, notices: list[str]) -> list[Strategy]:
     """The strategies to replay on a run; what it cannot support is named in one notice."""
-    pool = data.pool
-    lacks = {
-        "greedy": "temperature-0 samples" if data.search is None else "greedy (a search run)",
-        "majority": "answer clusters",
-        "best_of_n": "rewards",
-        "weighted_majority": "answer clusters" if pool.cluster is None else "rewards",
-    }
-    supported = set(data.supported)
-    if data.search is not None:
-        supported.discard("greedy")
-    if pool.cluster is None:
-        supported -= {"majority", "weighted_majority"}
-    if pool.reward is None:
-        supported -= set(REWARDED)
-    elif supported & set(REWARDED) and np.isnan(pool.reward).any():
-        lacks["best_of_n"] = lacks["weighted_majority"] = (
-            f"a reward for {int(np.isnan(pool.reward).sum())} samples"
-        )
-        supported -= set(REWARDED)
-    plan = [s for s in (wanted or STRATEGIES) if s in supported]
-    skipped = [s for s in (wanted or STRATEGIES) if s not in supported]
+    lacking = data.cache.lacking()
+    if data.search:
+        lacking["greedy"] = "greedy (a search run)"
+    plan, skipped = [], {}
+    for strategy in wanted or default_strategies():
+        why = strategy.lacks(lacking)
+        if why is None:
+            plan.append(strategy)
+        else:
+            skipped[strategy.key] = why
     if skipped:
-        missing = ", ".join(dict.fromkeys(lacks[s] for s in skipped))
+        missing = ", ".join(dict.fromkeys(skipped.values()))
         notices.append(f"{data.label}: skipped {', '.join(skipped)} (no {missing})")
     return plan
 
 
-def _evaluate(
-    data: _Loaded, strategy: str, ks: np.ndarray, accounting: str, seed: int, mc_samples: int
-) -> _Values:
-    pool, n = data.pool, data.pool.sizes
-    ones = np.ones((pool.n_problems, 1))
-    if strategy == "greedy":
-        shown, keff, capped = np.array([1]), ones, ones < 0
-    elif data.search is not None:  # the whole set of finished leaves, k = width
-        shown, keff, capped = ks, n[:, None] * ones, ones < 0
-        ks = np.array([int(n.max(initial=1))])
-    else:
-        shown, keff, capped = ks, np.minimum(ks[None, :], n[:, None]), n[:, None] < ks[None, :]
-    mc_var = np.zeros((pool.n_problems, len(shown)))
-    if strategy == "greedy":
-        values = data.greedy[:, None]
-    elif strategy == "pass":
-        hits = np.bincount(pool.problem_index, weights=pool.correct, minlength=pool.n_problems)
-        values = pass_at_k(n, hits, ks)
-    elif strategy == "majority":
-        values = majority_at_k(pool, ks)
-    elif strategy == "best_of_n":
-        values = best_of_n_at_k(pool, ks)
-    else:  # each run its own Monte Carlo stream, whatever else is simulated with it
-        stream = np.random.SeedSequence([seed, zlib.crc32(data.run.run_id.encode())])
-        values, mc_var = weighted_majority_at_k(
-            pool, ks, samples=mc_samples, seed=int(stream.generate_state(1)[0])
-        )
-    tokens, flops, error = _compute(data, strategy, keff, accounting)
-    return _Values(strategy, shown, values, mc_var, flops, tokens, capped, error)
-
-
-def _compute(data: _Loaded, strategy: str, keff: np.ndarray, accounting: str):
-    """Policy tokens and FLOPs per problem at the effective budgets, and why FLOPs are unknown
-    (NaN) where they are."""
-    manifest = data.run.manifest
-    search = data.search
-    greedy = strategy == "greedy"
-    completion = (data.greedy_completion if greedy else data.completion)[:, None]
-    prompt = data.prompt[:, None]
-    if search is not None:
-        tokens = search["search_tokens"].to_numpy(dtype=float, na_value=np.nan)[:, None]
-    else:
-        tokens = keff * completion
+def _evaluate(data: _Loaded, strategy: Strategy, ks: np.ndarray, model: CostModel) -> _Values:
+    """Replay ``strategy`` at ``ks`` and price what it draws with ``model``. A tree search
+    run's finished leaves are aggregated whole (k = width), priced by its expansions."""
+    n = data.cache.pool.sizes
+    shown = strategy.budgets(ks)
+    replayed = np.array([int(n.max(initial=1))]) if data.search else shown
+    replay = strategy.replay(data.cache, replayed)
+    capped = np.zeros(replay.values.shape, dtype=bool)
+    if not data.search and not strategy.greedy:
+        capped = n[:, None] < shown[None, :]
+    work = data.work
+    error = None
     try:
-        if search is not None:
-            rm = search["search_rm_tokens"].to_numpy(dtype=float, na_value=np.nan)[:, None]
-            flops = search_flops_per_problem(manifest, tokens, rm, accounting=accounting)
+        if data.search:
+            tokens = work.search_tokens[:, None] * np.ones((1, len(shown)))
+            cost = model.search_cost(data.run.manifest, work)[:, None] * np.ones((1, len(shown)))
         else:
-            flops = flops_per_problem(
-                manifest,
-                prompt,
-                completion,
-                keff,
-                accounting=accounting,
-                rm_tokens=keff * (prompt + completion) if strategy in REWARDED else None,
-                completion_sq=completion**2 if greedy else data.completion_sq[:, None],
-            )
+            usage = Usage(replay.samples, replay.scored, greedy=strategy.greedy)
+            length = work.greedy_completion if strategy.greedy else work.completion
+            tokens = replay.samples * length[:, None]
+            cost = np.broadcast_to(model.cost(data.run.manifest, work, usage), replay.values.shape)
     except ScalingError as e:
-        return tokens, np.full(keff.shape, np.nan), str(e)
-    flops = np.broadcast_to(flops, keff.shape)
-    if np.isnan(flops).any():
-        return tokens, flops, f"no token counts (tokens.source {data.tokens_source!r})"
-    return tokens, flops, None
+        cost, error = np.full(replay.values.shape, np.nan), str(e)
+    if error is None and np.isnan(cost).any():
+        error = f"no token counts (tokens.source {data.tokens_source!r})"
+    return _Values(
+        strategy, shown, replay.values, replay.mc_var, replay.samples, cost, tokens, capped, error
+    )
 
 
 # -- tables ----------------------------------------------------------------------------------------
 
 
-def _tabulate(results, bootstrap: int, seed: int, by: str | None, accounting: str, notices):
+def _tabulate(results, bootstrap: int, seed: int, by: str | None, model: CostModel, notices):
     groups: dict[str, list[str]] = {}
     for data, _ in results:
         groups.setdefault(_problem_set(data), []).extend(data.problem_ids.tolist())
@@ -448,6 +398,7 @@ def _tabulate(results, bootstrap: int, seed: int, by: str | None, accounting: st
         counts = rng.multinomial(len(union), np.full(len(union), 1 / len(union)), size=bootstrap)
         draws[name] = (union, counts.astype(np.float64))
     labels = list(dict.fromkeys(d.label for d, _ in results))
+    keys = list(dict.fromkeys(v.strategy.key for _, v in results))
     problem_ids = sorted({p for ids in groups.values() for p in ids})
     rows, reps, per = [], _Columns(), _Columns()
     weights, last = None, None
@@ -457,14 +408,14 @@ def _tabulate(results, bootstrap: int, seed: int, by: str | None, accounting: st
             weights, last = counts[:, np.searchsorted(union, data.problem_ids)], data
         run = labels.index(data.label)
         for level, mask in _breakdown(data, by):
-            summary, replicated = _summarize(data, v, weights, mask, accounting)
+            summary, replicated = _summarize(data, v, weights, mask, model)
             if by:
                 summary["level"] = level
             rows.append(summary)
             b = len(replicated)
             reps.add(
                 run=run,
-                strategy=STRATEGIES.index(v.strategy),
+                strategy=keys.index(v.strategy.key),
                 k=np.tile(v.ks, b),
                 replicate=np.repeat(np.arange(b), len(v.ks)),
                 accuracy=replicated.ravel(),
@@ -474,7 +425,7 @@ def _tabulate(results, bootstrap: int, seed: int, by: str | None, accounting: st
         p_idx, k_idx = np.nonzero(valid)
         per.add(
             run=run,
-            strategy=STRATEGIES.index(v.strategy),
+            strategy=keys.index(v.strategy.key),
             k=v.ks[k_idx],
             problem_id=np.searchsorted(problem_ids, data.problem_ids[p_idx]),
             value=v.values[valid],
@@ -486,7 +437,7 @@ def _tabulate(results, bootstrap: int, seed: int, by: str | None, accounting: st
     level = ["level"] if by else []
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=TABLE_COLUMNS)
     table = table[TABLE_COLUMNS + level]
-    categories = {"run": labels, "strategy": list(STRATEGIES), "problem_id": problem_ids}
+    categories = {"run": labels, "strategy": keys, "problem_id": problem_ids}
     replicates = reps.frame(["run", "strategy", "k", "replicate", "accuracy"] + level, categories)
     per_problem = per.frame(["run", "strategy", "k", "problem_id", "value"] + level, categories)
     if by:
@@ -526,18 +477,21 @@ TABLE_COLUMNS = [
     "params",
     "problem_set",
     "strategy",
+    "deployable",
     "k",
+    "samples",
     "accuracy",
     "stderr",
     "ci_low",
     "ci_high",
     "mc_stderr",
-    "flops",
+    "cost",
+    "cost_unit",
     "tokens",
     "n_problems",
     "n_capped",
     "tokens_source",
-    "flops_accounting",
+    "cost_model",
 ]
 
 
@@ -556,7 +510,7 @@ def _breakdown(data: _Loaded, by: str | None):
         yield pd.NA, np.isnan(levels)
 
 
-def _summarize(data: _Loaded, v: _Values, weights: np.ndarray, mask: np.ndarray, accounting: str):
+def _summarize(data: _Loaded, v: _Values, weights: np.ndarray, mask: np.ndarray, model: CostModel):
     """Table rows of one strategy on one run (for the problems in ``mask``) and its bootstrap
     replicates (B, K): replicate b weights problem i by its draw count (ratio estimator)."""
     valid = ~np.isnan(v.values) & mask[:, None]
@@ -565,7 +519,8 @@ def _summarize(data: _Loaded, v: _Values, weights: np.ndarray, mask: np.ndarray,
     with np.errstate(invalid="ignore", divide="ignore"):
         accuracy = values.sum(0) / count
         mc = np.sqrt(np.where(valid, v.mc_var, 0.0).sum(0)) / count
-        flops = np.where(valid, v.flops, 0.0).sum(0) / count
+        cost = np.where(valid, v.cost, 0.0).sum(0) / count
+        samples = np.where(valid, v.samples, 0.0).sum(0) / count
         tokens = np.where(valid, v.tokens, 0.0).sum(0) / count
         replicated = (weights @ values) / (weights @ valid)
     if len(weights) > 1:  # NaN: a replicate that drew none of these problems (left out)
@@ -581,19 +536,22 @@ def _summarize(data: _Loaded, v: _Values, weights: np.ndarray, mask: np.ndarray,
             "model": data.run.manifest["model"]["name"],
             "params": data.run.params,
             "problem_set": _problem_set(data),
-            "strategy": v.strategy,
+            "strategy": v.strategy.key,
+            "deployable": v.strategy.deployable,
             "k": v.ks,
+            "samples": samples,
             "accuracy": accuracy,
             "stderr": stderr,
             "ci_low": low,
             "ci_high": high,
             "mc_stderr": mc,
-            "flops": flops,
+            "cost": cost,
+            "cost_unit": model.unit,
             "tokens": tokens,
             "n_problems": count,
             "n_capped": (v.capped & valid).sum(0),
             "tokens_source": data.tokens_source,
-            "flops_accounting": accounting,
+            "cost_model": model.key,
         }
     )
     return rows, replicated

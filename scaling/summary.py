@@ -22,24 +22,20 @@ COLUMNS = ["problem_id", "greedy", "correct", "cluster", "reward", "step_rewards
 
 
 def strategies(run: Run, table=None) -> list[str]:
-    """The strategies the simulator can replay on this run's samples.
+    """The registered parameter-free strategies the simulator can replay on this run's samples:
+    each needs some of answer clusters, rewards (an ORM score, or PRM step scores) and a
+    temperature-0 sample (``scaling.strategies``)."""
+    from scaling.strategies import default_strategies
 
-    pass@k needs correctness only; majority voting needs answer clusters; best-of-n and
-    weighted majority need a reward (an ORM score, or PRM step scores); greedy needs a
-    temperature-0 sample."""
     t = table if table is not None else run.sample_table(COLUMNS)
-    has = {name: t.num_rows > t.column(name).null_count for name in ("cluster", "reward")}
-    steps = t.column("step_rewards")
-    has["steps"] = t.num_rows > steps.null_count
-    out = []
-    if t.num_rows and pc.any(t.column("greedy")).as_py():
-        out.append("greedy")
-    out.append("pass")
-    if has["cluster"]:
-        out.append("majority")
-    if has["reward"] or has["steps"]:
-        out += ["best_of_n", "weighted_majority"]
-    return out
+    rewarded = t.num_rows > min(t.column("reward").null_count, t.column("step_rewards").null_count)
+    greedy = t.num_rows and pc.any(t.column("greedy")).as_py()
+    lacking = {
+        "clusters": None if t.num_rows > t.column("cluster").null_count else "clusters",
+        "rewards": None if rewarded else "rewards",
+        "greedy": None if greedy else "greedy",
+    }
+    return [s.key for s in default_strategies() if s.lacks(lacking) is None]
 
 
 def _tokens(run: Run) -> tuple[float | None, str]:

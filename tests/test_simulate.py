@@ -15,7 +15,6 @@ import pytest
 
 from scaling.errors import ScalingError
 from scaling.estimators import Pool, best_of_n_at_k, majority_at_k, pass_at_k
-from scaling.flops import flops_per_problem
 from scaling.paths import data_dir
 from scaling.simulate import TABLE_COLUMNS, simulate
 from scaling.store import Run, new_manifest
@@ -130,27 +129,27 @@ def test_table_holds_exact_values_with_k_capped_per_problem(toy):
 
 
 def test_flops_and_tokens_follow_the_flops_model(toy):
-    t = simulate([toy], bootstrap=0, flops="full").table.set_index(["strategy", "k"])
+    t = simulate([toy], bootstrap=0, cost="full").table.set_index(["strategy", "k"])
     n = np.array([4, 6, 6])
     lengths = [10 + 5 * np.arange(m) for m in n]
     mean, sq = np.array([x.mean() for x in lengths]), np.array([(x**2).mean() for x in lengths])
     k = np.minimum(4, n)
-    manifest = toy.manifest
-    plain = flops_per_problem(manifest, 20, mean, k, accounting="full", completion_sq=sq)
-    assert t.loc[("pass", 4), "flops"] == pytest.approx(plain.mean(), rel=1e-12)
-    rm = dict(manifest, reward_model={"params": 5e8})
+    layers, width, n_params = 4, 64, 1e9  # the toy model
+    prefill = 2 * n_params * 20 + 2 * layers * width * 20 * 21
+    decode = 2 * n_params * mean + 4 * layers * width * (mean * 20 + (sq + mean) / 2)
+    plain = prefill + k * decode
+    assert t.loc[("pass", 4), "cost"] == pytest.approx(plain.mean(), rel=1e-12)
     assert t.loc[("pass", 4), "tokens"] == pytest.approx((k * mean).mean())
     paper = simulate([toy], bootstrap=0).table.set_index(["strategy", "k"])
-    assert paper.loc[("majority", 2), "flops"] == pytest.approx(2e9 * (2 * mean).mean())
-    assert paper.loc[("greedy", 1), "flops"] == pytest.approx(2e9 * 12)
-    assert np.isnan(t.loc[("best_of_n", 4), "flops"])  # full needs the reward model's size
-    del rm
+    assert paper.loc[("majority", 2), "cost"] == pytest.approx(2e9 * (2 * mean).mean())
+    assert paper.loc[("greedy", 1), "cost"] == pytest.approx(2e9 * 12)
+    assert np.isnan(t.loc[("best_of_n", 4), "cost"])  # full needs the reward model's size
 
 
 def test_reward_model_is_priced_under_full(tmp_path):
     run = make_run(tmp_path / "rm", toy_samples(), reward_model={"name": "orm", "params": 5e8})
-    t = simulate([run], bootstrap=0, flops="full").table.set_index(["strategy", "k"])
-    gap = t.loc[("best_of_n", 2), "flops"] - t.loc[("majority", 2), "flops"]
+    t = simulate([run], bootstrap=0, cost="full").table.set_index(["strategy", "k"])
+    gap = t.loc[("best_of_n", 2), "cost"] - t.loc[("majority", 2), "cost"]
     n = np.array([4, 6, 6])
     mean = np.array([(10 + 5 * np.arange(m)).mean() for m in n])
     assert gap == pytest.approx(2 * 5e8 * (2 * (20 + mean)).mean(), rel=1e-12)
@@ -233,22 +232,23 @@ def test_search_runs_are_not_subsampled(tmp_path):
     )
     t = simulate([run], bootstrap=0).table
     assert set(t["k"]) == {6} and "greedy" not in set(t["strategy"])
-    assert t["flops"].iloc[0] == pytest.approx(2e9 * 2000)
-    full = simulate([toy_run := run], ["majority"], bootstrap=0, flops="full")
-    assert np.isnan(full.table["flops"].iloc[0])  # full needs the reward model's size
+    assert t["cost"].iloc[0] == pytest.approx(2e9 * 2000)
+    full = simulate([toy_run := run], ["majority"], bootstrap=0, cost="full")
+    assert np.isnan(full.table["cost"].iloc[0])  # full needs the reward model's size
     assert toy_run is run
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"strategies": ["vote"]}, "--strategy vote"),
-        ({"budgets": "1,x"}, "--budgets"),
+        ({"strategies": ["vote"]}, "strategies='vote'"),
+        ({"budgets": "1,x"}, "budgets="),
         ({"budgets": [0, 2]}, "positive"),
-        ({"agg": "max"}, "--agg"),
-        ({"flops": "exact"}, "--flops"),
-        ({"by": "subject"}, "--by"),
-        ({"bootstrap": -1}, "--bootstrap"),
+        ({"agg": "max"}, "agg="),
+        ({"cost": "exact"}, "cost="),
+        ({"by": "subject"}, "by="),
+        ({"bootstrap": -1}, "bootstrap="),
+        ({"seed": -1}, "seed="),
     ],
 )
 def test_bad_options_are_one_line_errors(toy, kwargs, message):
@@ -276,7 +276,7 @@ def test_cli_formats(toy, tmp_path):
     out = cli(str(toy.path), "--strategy", "pass,majority", "--budgets", "1,4", "--format", "csv")
     assert out.returncode == 0, out.stderr
     frame = pd.read_csv(pd.io.common.StringIO(out.stdout))
-    wanted = "run model params strategy k accuracy stderr ci_low ci_high flops tokens"
+    wanted = "run model params strategy k accuracy stderr ci_low ci_high cost cost_unit tokens"
     assert set(wanted.split()) <= set(frame.columns)
     assert len(frame) == 4
     js = cli(str(toy.path), "--format", "json", "--bootstrap", "10", "--by", "level")

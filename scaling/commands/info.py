@@ -50,9 +50,6 @@ def emit(frame: pd.DataFrame, fmt: str, output: Path | None, table) -> None:
         atomic_write_text(output, text)
 
 
-SHORT = {"majority": "maj", "best_of_n": "bon", "weighted_majority": "wmaj"}
-
-
 def _params(value) -> str:
     if value is None or pd.isna(value):
         return "?"
@@ -68,15 +65,17 @@ def info(
     from rich import box
     from rich.table import Table
 
+    from scaling.strategies import default_strategies
     from scaling.summary import summarize
 
     frame = summarize(resolve_runs(runs))
+    short = {s.key: s.short for s in default_strategies()}
     greedy = frame["greedy_accuracy"].notna().any()
     table = Table(
         box=box.SIMPLE_HEAD,
         caption="P = problems; n = samples per problem; acc = mean per-sample accuracy; "
         "cov = pass@n; tokens = completion tokens per sample (and their source); "
-        "maj = majority, bon = best-of-n, wmaj = weighted majority",
+        + "; ".join(f"{s.short} = {s.title}" for s in default_strategies() if s.short != s.key),
         caption_justify="left",
     )
     table.add_column("model", overflow="fold", min_width=12)
@@ -96,7 +95,7 @@ def info(
         if greedy:
             cells.append(_fmt(r.greedy_accuracy, "{:.4f}"))
         cells.append(f"{_fmt(r.mean_completion_tokens, '{:,.0f}')} {r.tokens_source}")
-        cells.append(" ".join(SHORT.get(x, x) for x in r.strategies.split(", ")))
+        cells.append(" ".join(short.get(x, x) for x in r.strategies.split(", ")))
         table.add_row(*cells)
     emit(frame, fmt, output, table)
 

@@ -10,10 +10,22 @@ import typer
 from scaling.commands.info import Format, Output, Runs, emit
 from scaling.paths import resolve_runs
 
-STRATEGY_HELP = (
-    "Comma-separated: greedy, pass, majority, best_of_n, weighted_majority "
-    "(default: all a run supports)"
-)
+
+def strategy_help() -> str:
+    """The --strategy help, from the strategy registry."""
+    from scaling.strategies import STRATEGIES
+
+    return (
+        f"Comma-separated: {', '.join(STRATEGIES)}; parameters as name:p=v,q=w "
+        "(default: every parameter-free strategy a run supports)"
+    )
+
+
+def cost_help() -> str:
+    """The --cost help, from the cost-model registry (--flops is its older name)."""
+    from scaling.costs import COST_MODELS
+
+    return f"Cost model: {' | '.join(COST_MODELS)} (--flops is an alias)"
 
 
 def _num(value: float, spec: str) -> str:
@@ -34,14 +46,14 @@ def _tables(frame: pd.DataFrame, by: str | None):
         point = rows[(rows["strategy"] == first["strategy"]) & (rows["k"] == first["k"])]
         table = Table(
             title=f"{run} · {first['problem_set']} · {int(point['n_problems'].sum())} problems · "
-            f"FLOPs {first['flops_accounting']} · tokens {first['tokens_source']}",
+            f"cost {first['cost_model']} ({first['cost_unit']}) · tokens {first['tokens_source']}",
             title_justify="left",
             box=box.SIMPLE_HEAD,
         )
         table.add_column("strategy", no_wrap=True)
         if by:
             table.add_column("level", justify="right")
-        for name in ("k", "accuracy", "95% CI", "FLOPs", "tokens"):
+        for name in ("k", "accuracy", "95% CI", first["cost_unit"], "tokens"):
             table.add_column(name, justify="right", no_wrap=True)
         if varies:
             table.add_column("P", justify="right")
@@ -54,7 +66,7 @@ def _tables(frame: pd.DataFrame, by: str | None):
                 str(r.k),
                 acc,
                 f"{_num(r.ci_low, '{:.3f}')}–{_num(r.ci_high, '{:.3f}')}",
-                _num(r.flops, "{:.3g}"),
+                _num(r.cost, "{:.3g}"),
                 _num(r.tokens, "{:,.0f}"),
             ]
             cells += [str(r.n_problems)] if varies else []
@@ -63,7 +75,7 @@ def _tables(frame: pd.DataFrame, by: str | None):
         tables.append(table)
     note = (
         "accuracy: mean over problems of the exact expectation over all k-subsets (± Monte Carlo "
-        "error where not exact); 95% CI: paired bootstrap over problems; FLOPs, tokens: per "
+        "error where not exact); 95% CI: paired bootstrap over problems; cost, tokens: per "
         "problem; capped: problems with fewer than k samples, replayed at their n"
     )
     return Group(*tables, note)
@@ -71,7 +83,7 @@ def _tables(frame: pd.DataFrame, by: str | None):
 
 def simulate_command(
     runs: Runs = None,
-    strategy: Annotated[str | None, typer.Option("--strategy", help=STRATEGY_HELP)] = None,
+    strategies: Annotated[str | None, typer.Option("--strategy", help=strategy_help())] = None,
     budgets: Annotated[
         str, typer.Option("--budgets", help="pow2 | all | comma-separated, e.g. 1,2,4,8")
     ] = "pow2",
@@ -82,9 +94,7 @@ def simulate_command(
         int, typer.Option("--bootstrap", help="Paired bootstrap replicates (0: none).")
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of bootstrap and Monte Carlo.")] = 0,
-    flops: Annotated[str, typer.Option("--flops", help="Compute accounting: paper | full")] = (
-        "paper"
-    ),
+    cost: Annotated[str, typer.Option("--cost", "--flops", help=cost_help())] = "paper",
     by: Annotated[
         str | None, typer.Option("--by", help="level: accuracy per problem difficulty level")
     ] = None,
@@ -96,10 +106,9 @@ def simulate_command(
     output: Output = None,
 ) -> None:
     """Replay strategies on cached samples: accuracy at every budget k, exact over all
-    k-subsets, with paired bootstrap intervals, FLOPs and tokens per problem."""
+    k-subsets, with paired bootstrap intervals, cost and tokens per problem."""
     from scaling.simulate import simulate
 
-    strategies = [s.strip() for s in strategy.split(",") if s.strip()] if strategy else None
     sim = simulate(
         resolve_runs(runs),
         strategies,
@@ -107,7 +116,7 @@ def simulate_command(
         agg=agg,
         bootstrap=bootstrap,
         seed=seed,
-        flops=flops,
+        cost=cost,
         by=by,
         mc_samples=mc_samples,
         progress=fmt == "table",

@@ -1,12 +1,44 @@
-"""The FLOPs model: Wu et al.'s published figures (paper) and Brown et al.'s definition (full)."""
+"""The FLOPs cost models: Wu et al.'s published figures (paper) and Brown et al.'s definition
+(full)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from scaling.costs import Usage, Workload, cost_model
 from scaling.errors import ScalingError
-from scaling.flops import flops_per_problem, search_flops_per_problem
+
+
+def flops_per_problem(
+    manifest, prompt, completion, k, accounting="paper", scored=None, completion_sq=None
+):
+    """The cost of k samples per problem (arrays over problems) under ``accounting``; ``scored``
+    samples are read by the reward model."""
+    completion = np.atleast_1d(np.asarray(completion, dtype=float))
+    shape = np.broadcast_shapes(np.shape(prompt), completion.shape, np.shape(k))
+    completion = np.broadcast_to(completion, shape or (1,))
+    square = completion**2 if completion_sq is None else completion_sq
+    work = Workload(
+        prompt=np.broadcast_to(np.asarray(prompt, dtype=float), completion.shape),
+        completion=completion,
+        completion_sq=np.broadcast_to(np.asarray(square, dtype=float), completion.shape),
+        greedy_completion=completion,
+    )
+    samples = np.broadcast_to(np.asarray(k, dtype=float), completion.shape)[:, None]
+    scored = np.zeros_like(samples) if scored is None else np.full_like(samples, scored)
+    got = cost_model(accounting).cost(manifest, work, Usage(samples, scored))[:, 0]
+    return got if shape else got[0]
+
+
+def search_flops_per_problem(manifest, search_tokens, search_rm_tokens=None, accounting="paper"):
+    work = Workload(
+        *(np.zeros(1),) * 4,
+        search_tokens=np.atleast_1d(float(search_tokens)),
+        search_rm_tokens=None if search_rm_tokens is None else np.atleast_1d(search_rm_tokens),
+    )
+    return cost_model(accounting).search_cost(manifest, work)[0]
+
 
 LLEMMA_7B = {"model": {"name": "llemma-7b", "params": 6.74e9, "n_layers": 32, "d_model": 4096}}
 LLEMMA_34B = {"model": {"name": "llemma-34b", "params": 33.7e9}}
@@ -27,7 +59,7 @@ def test_paper_reproduces_wu_et_al_table_4():
 def test_paper_counts_neither_prompt_nor_reward_model():
     with_rm = dict(LLEMMA_7B, reward_model={"params": 7e9})
     a = flops_per_problem(LLEMMA_7B, 500, 300, 4)
-    b = flops_per_problem(with_rm, 10, 300, 4, rm_tokens=1e6)
+    b = flops_per_problem(with_rm, 10, 300, 4, scored=4)
     assert a == b == 2 * 6.74e9 * 300 * 4
 
 
@@ -44,7 +76,7 @@ def test_full_is_brown_et_al_summed_token_by_token():
     rm_params, scored = 7e9, k * (prompt + completion)
     manifest = dict(LLEMMA_7B, reward_model={"params": rm_params})
     want = prefill + k * decode + 2 * rm_params * scored
-    got = flops_per_problem(manifest, prompt, completion, k, accounting="full", rm_tokens=scored)
+    got = flops_per_problem(manifest, prompt, completion, k, accounting="full", scored=k)
     assert got == pytest.approx(want, rel=1e-12)
     # by hand for a toy model: N = 10, 1 layer, d = 2, P = 2, C = 1, k = 1:
     # prefill 2(10 + 4*1) + 2(10 + 4*2) = 28 + 36; decode 2(10 + 4*3) = 44
@@ -86,6 +118,6 @@ def test_missing_fields_are_named():
     with pytest.raises(ScalingError, match="model.params"):
         flops_per_problem({"model": {"params": None}}, 10, 10, 1)
     with pytest.raises(ScalingError, match="reward_model.params"):
-        flops_per_problem(LLEMMA_7B, 10, 10, 1, accounting="full", rm_tokens=5)
-    with pytest.raises(ScalingError, match="--flops"):
+        flops_per_problem(LLEMMA_7B, 10, 10, 1, accounting="full", scored=5)
+    with pytest.raises(ScalingError, match="cost='exact'"):
         flops_per_problem(LLEMMA_7B, 10, 10, 1, accounting="exact")
