@@ -9,7 +9,14 @@ from fit.claims import Claim, beats_everywhere
 from fit.families import CURVE_FAMILIES, FAMILIES, Family, Param
 from fit.frontier import Selection, budget_grid, pareto_front, select_best
 from fit.law import Dataset, LawFit, fit_law, fit_laws, select_by_aic
-from fit.optimal import SizeLaw, optimal_size, size_exponent
+from fit.optimal import (
+    OptimalSize,
+    best_size_slope,
+    cost_law,
+    fit_optimal_size,
+    optimal_size,
+    size_exponent,
+)
 
 __all__ = [
     "CURVE_FAMILIES",
@@ -22,13 +29,16 @@ __all__ = [
     "LawFit",
     "Param",
     "Selection",
-    "SizeLaw",
+    "OptimalSize",
     "backtest",
     "backtest_beta",
     "beats_everywhere",
+    "best_size_slope",
     "budget_grid",
+    "cost_law",
     "fit_law",
     "fit_laws",
+    "fit_optimal_size",
     "optimal_size",
     "pareto_front",
     "select_best",

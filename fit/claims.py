@@ -25,12 +25,14 @@ class Claim:
     support: float
     per_budget: np.ndarray
 
-    def sentence(self) -> str:
-        lo, hi = self.budgets.min(), self.budgets.max()
+    def sentence(self, unit: str = "") -> str:
+        """The claim and its verdict in one sentence; ``unit`` names the budgets' unit."""
+        span = f"[{self.budgets.min():.3g}, {self.budgets.max():.3g}]"
+        span += f" {unit}" if unit else ""
         verdict = "holds" if self.holds else "does not hold"
         return (
-            f"'{self.a} beats {self.b} at every budget in [{lo:.3g}, {hi:.3g}] FLOPs' {verdict} "
-            f"on the estimates; it holds in {100 * self.support:.1f}% of bootstrap replicates"
+            f"'{self.a} beats {self.b} at every budget in {span}' {verdict} on the estimates; "
+            f"it holds in {100 * self.support:.1f}% of bootstrap replicates"
         )
 
     def to_dict(self) -> dict[str, Any]:

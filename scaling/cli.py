@@ -7,6 +7,7 @@ Each command lives in ``scaling/commands/<name>.py`` and exposes ``register(app)
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import typer
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         app(args=argv, standalone_mode=True)
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
     except ArgumentError as e:
         flag = _flag(argv, e.argument)
         typer.echo(f"error: {e.with_flag(flag) if flag else e}", err=True)

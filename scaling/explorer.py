@@ -467,14 +467,6 @@ def write_explorer(
     return path
 
 
-FLOPS_NOTES = {
-    "paper": "2·N FLOPs per generated token of the policy; prompt and reward model not counted "
-    "(Wu et al. 2024)",
-    "full": "prompt prefilled once per problem, decoding with the attention term, plus "
-    "reward-model passes (Brown et al. 2024)",
-}
-
-
 def _provenance(runs: list) -> str:
     """One footnote for the runs of a data set: sources, licenses and the token assumption."""
 
@@ -495,50 +487,66 @@ def _provenance(runs: list) -> str:
 
 
 def _size_laws(report: Any) -> tuple[pd.DataFrame | None, dict[str, list[dict]]]:
-    """Both N_opt(C) = G C^a laws of every (data set, model family, strategy) with one fitted:
-    the empirical WLS fit of the most accurate size per budget, and the joint law's closed form
-    N_opt = G (C / 2T)^(beta / (alpha + beta)), with their 95% bands."""
-    from fit import optimal_size
-
+    """The compute-optimal size law N_opt(C) = G C^a of every (data set, model family,
+    strategy) with one fitted (the joint law's closed form), with its 95% band."""
     frames, laws = [], {}
     for o in report.optimal:
-        tag = f"{o.family} · {o.strategy}"
-        budgets = o.table["budget"].to_numpy(float)
-        entries = []
-        if o.size_law is not None:
-            lo, hi = o.size_law.predict_interval(budgets)
-            label = f"empirical fit, {tag}"
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "dataset": o.dataset,
-                        "law": label,
-                        "budget": budgets,
-                        "n_opt": o.size_law.predict(budgets),
-                        "lo": lo,
-                        "hi": hi,
-                    }
-                )
-            )
-            a_low, a_high = o.size_law.ci.loc["a"]
-            entries.append(
-                {"label": label, "G": o.size_law.params["G"], "a": o.size_law.params["a"]}
-                | {"a_low": a_low, "a_high": a_high}
-            )
-        label = f"joint law err(N, k), {tag}"
+        label = f"{o.family} · {o.strategy}" + ("" if o.reliable else " (joint law misfits)")
         frames.append(o.table[["budget", "n_opt", "lo", "hi"]].assign(dataset=o.dataset, law=label))
-        entries.append(
-            {"label": label, "G": float(optimal_size(1.0, o.tokens, **o.joint.params))}
-            | {"a": o.exponent, "a_low": o.exponent_ci[0], "a_high": o.exponent_ci[1]}
+        a_low, a_high = o.law.ci.loc["a"]
+        laws.setdefault(o.dataset, []).append(
+            {"label": label, "G": o.law.params["G"], "a": o.law.params["a"]}
+            | {"a_low": a_low, "a_high": a_high}
         )
-        laws.setdefault(o.dataset, []).extend(entries)
     return (pd.concat(frames, ignore_index=True) if frames else None), laws
 
 
-def _levels(groups: dict[str, list], report: Any, bootstrap: int, seed: int) -> pd.DataFrame:
-    """Accuracy by difficulty level for the runs whose problems carry levels, at the budgets k
-    the fit replayed, labelled like the report's runs (matched by run id)."""
-    from scaling.frontier import sample_budgets
+def _with_ceiling(report: Any) -> pd.DataFrame:
+    """The frontier rows for the page: the best ranked configuration per budget; where a data
+    set ranks none (coverage only), its oracle ceiling, marked ``oracle``."""
+    front = report.frontier.copy()
+    front["oracle"] = front["model"] == ""
+    ceiling = front[front["oracle"] & (front["ceiling_config"] != "")]
+    config = ceiling["ceiling_config"].str.split(" @ k=", expand=True)
+    if len(ceiling):
+        run, strategy = config[0].str.rsplit(" / ", n=1, expand=True).T.to_numpy()
+        curves = {(c.dataset, c.run, c.strategy): c for c in report.curves}
+        front.loc[ceiling.index, "run"] = run
+        front.loc[ceiling.index, "strategy"] = strategy
+        front.loc[ceiling.index, "model"] = [
+            curves[d, r, s].model for d, r, s in zip(ceiling["dataset"], run, strategy, strict=True)
+        ]
+        front.loc[ceiling.index, "k"] = config[1].astype(int).to_numpy()
+        front.loc[ceiling.index, "accuracy"] = ceiling["ceiling"]
+        front.loc[ceiling.index, "source"] = ceiling["ceiling_source"]
+        ci = [
+            _ceiling_ci(report, d, b, r, s)
+            for d, b, r, s in zip(ceiling["dataset"], ceiling["budget"], run, strategy, strict=True)
+        ]
+        front.loc[ceiling.index, ["ci_low", "ci_high"]] = np.array(ci)
+    front = front[front["model"] != ""]
+    return front.assign(extrapolated=front["source"] == "extrapolated")
+
+
+def _ceiling_ci(report: Any, dataset: str, budget: float, run: str, strategy: str) -> tuple:
+    """The percentile interval of a configuration's option at a budget."""
+    from fit.results import percentile_interval
+
+    options = report.options[dataset]
+    b = int(np.flatnonzero(options.budgets == budget)[0])
+    j = next(
+        options.column(i)
+        for i in options.members
+        if (report.curves[i].run, report.curves[i].strategy) == (run, strategy)
+    )
+    lo, hi = percentile_interval(options.draws[b, j], report.level)
+    return float(lo), float(hi)
+
+
+def _levels(groups: dict[str, list], report: Any, seed: int) -> pd.DataFrame:
+    """Accuracy by difficulty level for the runs whose problems carry levels, at the design k
+    of the fit, labelled like the report's runs (matched by run id)."""
+    from scaling.curves import design_ks
     from scaling.simulate import simulate
 
     label = report.table.drop_duplicates("run_id").set_index("run_id")["run"]
@@ -548,7 +556,7 @@ def _levels(groups: dict[str, list], report: Any, bootstrap: int, seed: int) -> 
         if not leveled:
             continue
         table = simulate(
-            leveled, budgets=sample_budgets(leveled), bootstrap=bootstrap, seed=seed, by="level"
+            leveled, ks=design_ks(leveled), bootstrap=report.bootstrap, seed=seed, by="level"
         ).table
         table = table[table["level"].notna() & table["run_id"].isin(label.index)]
         frames.append(table.assign(dataset=dataset, run=table["run_id"].map(label)))
@@ -562,60 +570,55 @@ def explorer_frames(
     runs: list | None = None,
     report: Any = None,
     *,
-    flops: str = "paper",
-    bootstrap: int = 200,
     seed: int = 0,
-    budgets: np.ndarray | None = None,
-    law: str = "auto",
     progress: Any = None,
+    **options: Any,
 ) -> dict[str, Any]:
     """The keyword arguments of ``write_explorer`` for ``runs`` (paths or opened ``Run``s;
     default: the embedded runs).
 
-    Fits them with ``scaling.frontier.fit_runs`` (or takes its ``report`` of the same runs, as
-    ``scaling fit --html`` does), then adds both N_opt laws, accuracy by level where problems
+    Fits them with ``scaling.report.fit_runs`` (``options`` go to it: strategies,
+    include_oracle, budgets, law, cost, bootstrap), or takes its ``report`` of the same runs, as
+    ``scaling fit --html`` does; then adds the N_opt laws, accuracy by level where problems
     carry levels, and per data set a provenance footnote from the run manifests.
     """
-    from scaling.frontier import fit_runs
     from scaling.paths import resolve_runs
+    from scaling.report import fit_runs
 
     opened = resolve_runs(runs)
     if report is None:
-        report = fit_runs(
-            opened,
-            budgets=budgets,
-            law=law,
-            flops=flops,
-            bootstrap=bootstrap,
-            seed=seed,
-            progress=progress,
-        )
+        report = fit_runs(opened, seed=seed, progress=progress, **options)
     groups: dict[str, list] = {}
     for r in opened:
         groups.setdefault(str(r.manifest.get("problem_set", "default")), []).append(r)
-    # every data set, also those whose FLOPs are unknown: the page shows them against samples k
-    in_samples = report.frontier.loc[report.frontier["budget_unit"] != "FLOPs", "dataset"]
-    curves = report.curve_frame()
+    # every data set, also those whose cost is unknown: the page shows them against samples k
+    in_samples = [ds for ds, unit in report.units.items() if unit == "samples"]
+    design = report.table[report.table["design"]].rename(columns={"cost": "flops"})
+    design.loc[design["dataset"].isin(in_samples), "flops"] = np.nan
+    curves = report.curve_frame().rename(columns={"cost": "flops"})
     if len(curves):
         curves.loc[curves["dataset"].isin(in_samples), "flops"] = np.nan
+    frontier = _with_ceiling(report)
     frames = {
-        "points": report.table[list(COLUMNS["points"])],
+        "points": design[list(COLUMNS["points"])],
         "curves": curves,
-        "frontier": report.frontier,
+        "frontier": frontier,
     }
     frames["nopt"], frames["nopt_law"] = _size_laws(report)
-    frames["levels"] = _levels(groups, report, bootstrap, seed)
+    frames["levels"] = _levels(groups, report, seed)
     # open on the richest view: data sets with an N_opt law, then those with a frontier
-    fronted = set(report.frontier["dataset"])
+    fronted = set(frontier["dataset"])
     order = sorted(report.datasets, key=lambda d: (d not in frames["nopt_law"], d not in fronted))
     datasets = {
         name: dict(report.datasets[name]) | {"provenance": _provenance(groups.get(name, []))}
         for name in order
     }
+    from scaling.costs import cost_model
+
     frames["meta"] = {
         "title": "Inference scaling: the compute-optimal frontier",
-        "flops": report.flops,
-        "flops_note": FLOPS_NOTES.get(report.flops, ""),
+        "flops": report.cost,
+        "flops_note": cost_model(report.cost).title,
         "datasets": datasets,
     }
     return frames

@@ -4,9 +4,9 @@ For each run, strategy (``scaling.strategies``) and budget k the value of a prob
 expectation over all k-subsets (or, for an adaptive strategy, over all orderings) of its n_i
 pooled samples; a run's accuracy is the mean over its problems. Rules:
 
-- Budgets: ``pow2`` = 1, 2, 4, ... up to the largest n_i, plus that n_i itself; ``all`` = 1..n;
-  or a list. A problem with n_i < k is replayed at k = n_i (its k is capped; ``n_capped`` counts
-  such problems). Problems without pooled samples are left out, with a notice.
+- Samples per problem k: ``pow2`` = 1, 2, 4, ... up to the largest n_i, plus that n_i itself;
+  ``all`` = 1..n; or a list. A problem with n_i < k is replayed at k = n_i (its k is capped;
+  ``n_capped`` counts such problems). Problems without pooled samples are left out, with a notice.
 - greedy is the temperature-0 sample (k = 1), only where the run has one; never faked.
 - Votes: samples without a parsed answer (null cluster) abstain, and a draw of only those has
   no answer (incorrect); the answer a vote returns is a uniform member of the winning cluster,
@@ -45,6 +45,7 @@ from scaling.progress import progress_bar
 from scaling.store import Run
 from scaling.strategies import Cache, Strategy, default_strategies, parse_strategies
 
+BOOTSTRAP = 1000  # paired bootstrap replicates, the one default of simulate, fit and explore
 COLUMNS = [
     "problem_id",
     "greedy",
@@ -86,8 +87,12 @@ class _Values:
     cost_error: str | None
 
 
-@dataclass
-class _Loaded:
+@dataclass(frozen=True)
+class RunData:
+    """A run read once for replay (``load_runs``): its pooled samples as a strategy sees them,
+    per-problem token statistics, levels, and the notices loading gave; ``simulate`` takes it
+    in place of the run to replay again without reading the files again."""
+
     run: Run
     label: str
     problem_ids: np.ndarray  # problems with pooled samples, pool order
@@ -96,15 +101,18 @@ class _Loaded:
     work: Workload
     tokens_source: str
     search: bool
+    agg: str
+    seed: int
+    notices: tuple[str, ...]
 
 
 def simulate(
-    runs: Run | str | Path | Iterable[Run | str | Path] | None = None,
+    runs: RunData | Run | str | Path | Iterable[RunData | Run | str | Path] | None = None,
     strategies: str | Sequence[str | Strategy] | None = None,
-    budgets: str | Sequence[int] = "pow2",
+    ks: str | Sequence[int] = "pow2",
     *,
     agg: str = "last",
-    bootstrap: int = 1000,
+    bootstrap: int = BOOTSTRAP,
     seed: int = 0,
     cost: str | CostModel = "paper",
     by: str | None = None,
@@ -113,29 +121,58 @@ def simulate(
 ) -> Simulation:
     """Replay ``strategies`` (names or ``Strategy`` objects, see ``scaling.strategies``;
     default: every parameter-free one each run supports) on ``runs`` (default: the embedded
-    runs) at ``budgets`` ("pow2", "all", or ks); ``agg`` aggregates PRM step scores;
-    ``bootstrap`` paired replicates over problems (0: none); ``cost`` a cost model of
-    ``scaling.costs``; ``by="level"`` breaks accuracy down by problem level; ``mc_samples``
-    random subsets per problem and budget where an estimator is not exact."""
+    runs, or ``RunData`` from ``load_runs``) at ``ks`` samples per problem ("pow2", "all", or a
+    list); ``agg`` aggregates PRM step scores; ``bootstrap`` paired replicates over problems
+    (0: none); ``cost`` a cost model of ``scaling.costs``; ``by="level"`` breaks accuracy down
+    by problem level; ``mc_samples`` random subsets per problem and budget where an estimator
+    is not exact."""
     wanted = parse_strategies(strategies)
     model = cost_model(cost)
     _check_options(agg, bootstrap, seed, by, mc_samples)
-    opened = resolve_runs(runs)
+    if isinstance(runs, RunData):
+        runs = [runs]
+    items = list(runs) if runs is not None and not isinstance(runs, Run | str | Path) else None
+    if items and all(isinstance(r, RunData) for r in items):
+        loaded = items
+        for data in loaded:
+            if (data.agg, data.seed, data.cache.mc_samples) != (agg, seed, mc_samples):
+                raise ArgumentError(
+                    "runs", data.label, "loaded with other agg, seed or mc_samples; load again"
+                )
+    else:
+        loaded = load_runs(runs, agg=agg, seed=seed, mc_samples=mc_samples)
     notices: list[str] = []
-    results: list[tuple[_Loaded, _Values]] = []
-    with _progress(progress, len(opened)) as advance:
-        for run, label in zip(opened, run_labels(opened), strict=True):
-            data = _load(run, label, agg, seed, mc_samples, notices)
-            ks = _budgets(budgets, data, notices)
+    results: list[tuple[RunData, _Values]] = []
+    with _progress(progress, len(loaded)) as advance:
+        for data in loaded:
+            label = data.label
+            notices.extend(data.notices)
+            run_ks = _ks(ks, data, notices)
             done = []
             for strategy in _plan(data, wanted, notices):
                 advance(f"{label}: {strategy.key}", 0)
-                done.append(_evaluate(data, strategy, ks, model))
+                done.append(_evaluate(data, strategy, run_ks, model))
             errors = dict.fromkeys(v.cost_error for v in done if v.cost_error)
             notices.extend(f"{label}: cost unknown: {e}" for e in errors)
             results.extend((data, v) for v in done)
             advance(label, 1)
     return _tabulate(results, bootstrap, seed, by, model, notices)
+
+
+def load_runs(
+    runs: Run | str | Path | Iterable[Run | str | Path] | None = None,
+    *,
+    agg: str = "last",
+    seed: int = 0,
+    mc_samples: int = 256,
+) -> list[RunData]:
+    """Read ``runs`` (default: the embedded runs) once for replay; ``agg``, ``seed`` and
+    ``mc_samples`` as ``simulate`` takes them (they are fixed at loading)."""
+    opened = resolve_runs(runs)
+    return [
+        _load(run, label, agg, seed, mc_samples)
+        for run, label in zip(opened, run_labels(opened), strict=True)
+    ]
 
 
 # -- options and runs ------------------------------------------------------------------------------
@@ -160,7 +197,7 @@ def run_labels(runs: list[Run]) -> list[str]:
     return [f"{r.name} ({r.path.name})" if names.count(r.name) > 1 else r.name for r in runs]
 
 
-def _budgets(spec: str | Sequence[int], data: _Loaded, notices: list[str]) -> np.ndarray:
+def _ks(spec: str | Sequence[int], data: RunData, notices: list[str]) -> np.ndarray:
     n_max = int(data.cache.pool.sizes.max(initial=0))
     if data.search:
         width = (data.run.manifest.get("search") or {}).get("width")
@@ -172,17 +209,17 @@ def _budgets(spec: str | Sequence[int], data: _Loaded, notices: list[str]) -> np
         return np.array(sorted(set(ks + [n_max])))
     if isinstance(spec, str) and spec == "all":
         return np.arange(1, n_max + 1)
-    ks = sample_counts(spec)
+    ks = parse_ks(spec)
     over = ks[ks > n_max]
     if len(over):
         notices.append(
-            f"{data.label}: budgets {', '.join(map(str, over))} exceed its {n_max} samples "
+            f"{data.label}: k = {', '.join(map(str, over))} exceed its {n_max} samples "
             "per problem; skipped"
         )
     return ks[ks <= n_max]
 
 
-def sample_counts(spec: str | Sequence[int], argument: str = "budgets") -> np.ndarray:
+def parse_ks(spec: str | Sequence[int], argument: str = "ks") -> np.ndarray:
     """``"1,2,4"`` or a sequence of integers -> sorted unique positive sample counts k."""
     try:
         words = spec.split(",") if isinstance(spec, str) else list(spec)
@@ -192,7 +229,7 @@ def sample_counts(spec: str | Sequence[int], argument: str = "budgets") -> np.nd
             argument, spec, "give pow2, all, or comma-separated integers like 1,2,4"
         ) from None
     if not values or min(values) < 1:
-        raise ArgumentError(argument, spec, "budgets are sample counts: positive integers")
+        raise ArgumentError(argument, spec, "samples per problem must be positive integers")
     return np.array(sorted(set(values)), dtype=np.int64)
 
 
@@ -206,7 +243,7 @@ def _integer(value: object) -> int:
 # -- loading ---------------------------------------------------------------------------------------
 
 
-def _load(run: Run, label: str, agg: str, seed: int, mc_samples: int, notices) -> _Loaded:
+def _load(run: Run, label: str, agg: str, seed: int, mc_samples: int) -> RunData:
     table = run.sample_table(COLUMNS).unify_dictionaries()
     problems = run.problems()
     ids = problems["problem_id"].astype(str).to_numpy()
@@ -217,6 +254,7 @@ def _load(run: Run, label: str, agg: str, seed: int, mc_samples: int, notices) -
     order = pooled[np.argsort(index[pooled], kind="stable")]
     sizes = np.bincount(index[order], minlength=len(ids))
     has = sizes > 0
+    notices = []
     if (~has).any():
         notices.append(
             f"{label}: {int((~has).sum())} of {len(ids)} problems have no pooled samples; left out"
@@ -246,7 +284,7 @@ def _load(run: Run, label: str, agg: str, seed: int, mc_samples: int, notices) -
         search_rm_tokens = problems["search_rm_tokens"].to_numpy(dtype=float, na_value=np.nan)
         search_rm_tokens = search_rm_tokens[has]
     stream = np.random.SeedSequence([seed, zlib.crc32(run.run_id.encode())])
-    return _Loaded(
+    return RunData(
         run=run,
         label=label,
         problem_ids=ids[has],
@@ -257,6 +295,9 @@ def _load(run: Run, label: str, agg: str, seed: int, mc_samples: int, notices) -
         ),
         tokens_source=source,
         search=search,
+        agg=agg,
+        seed=seed,
+        notices=tuple(notices),
     )
 
 
@@ -336,7 +377,7 @@ def _tokens(run, table, order, per_problem, has):
 # -- evaluation ------------------------------------------------------------------------------------
 
 
-def _plan(data: _Loaded, wanted: list[Strategy] | None, notices: list[str]) -> list[Strategy]:
+def _plan(data: RunData, wanted: list[Strategy] | None, notices: list[str]) -> list[Strategy]:
     """The strategies to replay on a run; what it cannot support is named in one notice."""
     lacking = data.cache.lacking()
     if data.search:
@@ -354,11 +395,11 @@ def _plan(data: _Loaded, wanted: list[Strategy] | None, notices: list[str]) -> l
     return plan
 
 
-def _evaluate(data: _Loaded, strategy: Strategy, ks: np.ndarray, model: CostModel) -> _Values:
+def _evaluate(data: RunData, strategy: Strategy, ks: np.ndarray, model: CostModel) -> _Values:
     """Replay ``strategy`` at ``ks`` and price what it draws with ``model``. A tree search
     run's finished leaves are aggregated whole (k = width), priced by its expansions."""
     n = data.cache.pool.sizes
-    shown = strategy.budgets(ks)
+    shown = strategy.own_ks(ks)
     replayed = np.array([int(n.max(initial=1))]) if data.search else shown
     replay = strategy.replay(data.cache, replayed)
     capped = np.zeros(replay.values.shape, dtype=bool)
@@ -495,11 +536,11 @@ TABLE_COLUMNS = [
 ]
 
 
-def _problem_set(data: _Loaded) -> str:
+def _problem_set(data: RunData) -> str:
     return str(data.run.manifest.get("problem_set", ""))
 
 
-def _breakdown(data: _Loaded, by: str | None):
+def _breakdown(data: RunData, by: str | None):
     if by is None:
         yield None, np.ones(len(data.problem_ids), dtype=bool)
         return
@@ -510,7 +551,7 @@ def _breakdown(data: _Loaded, by: str | None):
         yield pd.NA, np.isnan(levels)
 
 
-def _summarize(data: _Loaded, v: _Values, weights: np.ndarray, mask: np.ndarray, model: CostModel):
+def _summarize(data: RunData, v: _Values, weights: np.ndarray, mask: np.ndarray, model: CostModel):
     """Table rows of one strategy on one run (for the problems in ``mask``) and its bootstrap
     replicates (B, K): replicate b weights problem i by its draw count (ratio estimator)."""
     valid = ~np.isnan(v.values) & mask[:, None]

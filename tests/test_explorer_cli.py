@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from scaling.browser import Browser
 from scaling.cli import app, main
 from scaling.explorer import explorer_frames, write_explorer
-from scaling.frontier import fit_runs
+from scaling.report import fit_runs
 from scaling.store import Run, new_manifest, open_runs
 
 MODELS = [("toy-100m", 1e8, 0.15), ("toy-400m", 4e8, 0.3), ("toy-1.6b", 1.6e9, 0.5)]
@@ -74,7 +74,7 @@ def built(tmp_path_factory):
     out = root / "page.html"
     args = ["explore", *map(str, paths), "-o", str(out), "--bootstrap", "20", "--seed", "3"]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("scaling.frontier.fit_runs", fake_fit_runs)
+        mp.setattr("scaling.report.fit_runs", fake_fit_runs)
         result = CliRunner().invoke(app, args)
     return out, result, calls, report
 
@@ -84,8 +84,8 @@ def test_fit_report_frames_render_as_they_are(built, tmp_path):
     out, _, _, report = built
     runs = open_runs([out.parent / name for name, _, _ in MODELS])
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("scaling.frontier.fit_runs", lambda *a, **k: pytest.fail("refitted"))
-        frames = explorer_frames(runs, report=report, bootstrap=20)
+        mp.setattr("scaling.report.fit_runs", lambda *a, **k: pytest.fail("refitted"))
+        frames = explorer_frames(runs, report=report)
     data = embedded_data(write_explorer(tmp_path / "p.html", **frames).read_text())
     (ds,) = data["datasets"]
     assert len(ds["configs"]) == 6 and ds["frontier"] and ds["law"]
@@ -97,7 +97,7 @@ def test_cli_writes_the_page_from_runs(built):
     assert result.exit_code == 0, result.output
     ((names, kwargs),) = calls
     assert names == [m for m, _, _ in MODELS]
-    assert kwargs["bootstrap"] == 20 and kwargs["seed"] == 3 and kwargs["flops"] == "paper"
+    assert kwargs["bootstrap"] == 20 and kwargs["seed"] == 3 and kwargs["cost"] == "paper"
     assert "toy problems" in result.output and "MB" in result.output
     data = embedded_data(out.read_text())
     (ds,) = data["datasets"]
@@ -110,9 +110,12 @@ def test_cli_writes_the_page_from_runs(built):
         assert c["points"]["k"] == list(range(1, N_SAMPLES + 1))
         assert c["curve"] is not None and c["curve"]["k"] and c["curve"]["flops"]
         assert sorted(set(c["levels"]["level"])) == ["1", "2", "3", "4"]
-    assert len(ds["frontier"]["budget"]) == 12
+    report = built[3]
+    assert ds["frontier"]["budget"] == pytest.approx(report.frontier["budget"].tolist())
     labels = [law["label"] for law in ds["law"]]
-    assert "empirical fit, toy · pass" in labels and "joint law err(N, k), toy · pass" in labels
+    assert {o.label.replace(" / ", " · ") for o in report.optimal} <= {
+        label.split(" (")[0] for label in labels
+    }
     assert {n["law"] for n in ds["nopt"]} == set(labels)
     assert "made up for tests" in ds["provenance"] and "license: CC0" in ds["provenance"]
     assert data["flops"] == "paper" and "Wu et al." in data["flops_note"]
@@ -132,7 +135,7 @@ def test_page_from_runs_renders_with_the_level_drill_down(built):
         laws = page.evaluate(
             "document.getElementById('nopt-plot').data.filter(t => t.meta.role === 'law')"
         )
-        assert len(laws) == 4
+        assert len(laws) == len(built[3].optimal) == 2  # one N_opt law per family and strategy
 
 
 def test_cli_errors_are_one_line_and_write_nothing(tmp_path, capsys):

@@ -15,14 +15,10 @@ from scipy.optimize import OptimizeWarning, curve_fit
 
 from fit import fit_law, pass_at_k
 from scaling.cli import main
-from scaling.frontier import (
-    FRONTIER_COLUMNS,
-    fit_runs,
-    model_family,
-    parse_budgets,
-    parse_compare,
-)
+from scaling.curves import model_family
+from scaling.frontier import FRONTIER_COLUMNS, parse_budget_grid, parse_compare
 from scaling.paths import data_dir, default_runs
+from scaling.report import fit_runs
 from scaling.store import Run, open_runs
 
 PYTHIA = data_dir() / "runs" / "pythia"
@@ -62,7 +58,7 @@ def test_brown_et_al_exp_power_fit_is_reproduced():
 def test_frontier_for_every_data_set(report):
     assert set(report.frontier["dataset"]) == set(report.datasets) and len(report.datasets) == 3
     assert list(report.frontier.columns) == FRONTIER_COLUMNS
-    f = report.frontier
+    f = report.frontier[report.frontier["model"] != ""]
     assert np.all((f["ci_low"] <= f["accuracy"] + 1e-12) & (f["accuracy"] <= f["ci_high"] + 1e-12))
     assert np.all((f["p_best"] >= 0) & (f["p_best"] <= 1))
     assert set(f["budget_unit"]) == {"FLOPs", "samples"}  # Qwen's model size is unknown
@@ -72,30 +68,30 @@ def test_frontier_for_every_data_set(report):
             for c in report.curves
             if (c.dataset, c.run, c.strategy) == (row.dataset, row.run, row.strategy)
         )
-        assert row.extrapolated == bool(row.k > curve.k.max() or row.k < curve.k.min())
-        assert curve.flops0 + curve.flops1 * row.k <= row.budget * (1 + 1e-9)
+        assert (row.source == "extrapolated") == bool(row.k > curve.points["k"].max())
+        assert row.cost <= row.budget * (1 + 1e-9)
 
 
 def test_best_configuration_is_the_most_accurate_affordable_one(report):
     for dataset, front in report.frontier.groupby("dataset"):
-        curves = [c for c in report.curves if c.dataset == dataset]
-        for row in front.itertuples():
-            best = max(
-                (c.at(np.array([row.budget]))[1][0] for c in curves),
-                key=lambda v: -np.inf if np.isnan(v) else v,
-            )
-            assert row.accuracy == pytest.approx(best)
+        options = report.options[dataset]
+        ranked = [report.curves[i].deployable for i in options.members]
+        for row in front[front["model"] != ""].itertuples():
+            b = int(np.flatnonzero(options.budgets == row.budget)[0])
+            best = np.nanmax(np.where(ranked, options.accuracy[b], np.nan))
+            assert row.accuracy == pytest.approx(best, abs=1e-12)
 
 
 def test_compute_optimal_pythia_size(report):
     (opt,) = report.optimal
-    assert opt.family == "pythia" and opt.strategy == "pass"
-    assert opt.tokens == pytest.approx(512.0)  # the declared assumption
-    assert opt.exponent_ci[0] <= opt.exponent <= opt.exponent_ci[1]
+    assert opt.family == "pythia" and opt.strategy == "pass" and not opt.deployable
+    law = opt.law
+    assert law.ci.loc["a", "low"] <= law.params["a"] <= law.ci.loc["a", "high"]
+    assert law.n_boot == 40  # every replicate refitted
     assert len(opt.table) == len(report.frontier[report.frontier["dataset"] == opt.dataset])
     assert np.all((opt.table["lo"] <= opt.table["n_opt"]) & (opt.table["n_opt"] <= opt.table["hi"]))
-    law = opt.size_law
-    assert law is not None and law.ci.loc["a", "low"] < law.params["a"] < law.ci.loc["a", "high"]
+    assert not opt.reliable  # the additive joint law cannot follow Pythia's coverage curves
+    assert opt.slope_ci[0] <= opt.slope <= opt.slope_ci[1]
 
 
 def test_claim_and_laws_json(report):
@@ -104,6 +100,7 @@ def test_claim_and_laws_json(report):
     assert claim.per_budget.shape == claim.budgets.shape
     laws = json.loads(json.dumps(report.to_dict(), allow_nan=False))
     assert laws["law"] == "auto" and laws["optimal_size"][0]["family"] == "pythia"
+    assert laws["bootstrap"] == 40
     for curve in laws["curves"]:
         if curve["chosen"]:
             chosen = curve["laws"][curve["chosen"]]
@@ -114,15 +111,15 @@ def test_claim_and_laws_json(report):
 def test_explorer_hook(report, tmp_path):
     from scaling.explorer import explorer_frames, write_explorer
 
-    frames = explorer_frames(open_runs(default_runs()), report=report, bootstrap=40, seed=1)
+    frames = explorer_frames(open_runs(default_runs()), report=report, seed=1)
     assert set(frames["frontier"]["dataset"]) == set(frames["points"]["dataset"])
     path = write_explorer(tmp_path / "page.html", **frames)
     assert path.stat().st_size > 0
 
 
 def test_parsers():
-    np.testing.assert_allclose(parse_budgets("1e12:1e14:3"), [1e12, 1e13, 1e14])
-    np.testing.assert_allclose(parse_budgets("3e13, 1e12"), [1e12, 3e13])
+    np.testing.assert_allclose(parse_budget_grid("1e12:1e14:3"), [1e12, 1e13, 1e14])
+    np.testing.assert_allclose(parse_budget_grid("3e13, 1e12"), [1e12, 3e13])
     assert parse_compare("a:pass,b:majority") == [(("a", "pass"), ("b", "majority"))]
     assert model_family("pythia-2.8b") == "pythia" == model_family("pythia-70m")
     assert model_family("llama-3-70b-instruct") == model_family("llama-3-8b-instruct")
@@ -149,13 +146,13 @@ def test_cli_csv_json_and_laws(tmp_path):
     code, out, _ = run_cli("fit", *SMALL, "--bootstrap", "20", "--format", "csv")
     assert code == 0
     frame = pd.read_csv(io.StringIO(out))
-    required = {"budget", "model", "strategy", "k", "accuracy", "ci_low", "ci_high", "extrapolated"}
-    assert required <= set(frame.columns) and len(frame) == 12
+    required = {"budget", "model", "strategy", "k", "accuracy", "ci_low", "ci_high", "source"}
+    assert required <= set(frame.columns) and len(frame) == 8  # decades 1e11 .. 1e18
     target, laws = tmp_path / "front.json", tmp_path / "laws.json"
     grid = "1e12:1e15:4"
     code, _, _ = run_cli(
         "fit", *SMALL, "--bootstrap", "20", "--format", "json", "--output", str(target),
-        "--laws-json", str(laws), "--budget-grid", grid, "--law", "power",
+        "--laws-json", str(laws), "--budget-grid", grid, "--law", "power", "--include-oracle",
     )  # fmt: skip
     assert code == 0
     rows = json.loads(target.read_text())
@@ -179,15 +176,17 @@ def test_cli_no_arguments_prints_frontiers_and_pythia_optimum():
     code, out, _ = run_cli("fit", "--bootstrap", "30")
     assert code == 0
     flat = " ".join(out.split())
-    assert flat.count("Compute-optimal frontier (") == 3
     for dataset in ("MATH (128 test problems", "otis-mock-aime", "MATH (100 test problems)"):
         assert dataset in flat
-    assert "Compute-optimal pythia size" in flat
-    assert "N_opt ~ C^" in flat and "WLS on logs" in flat
-    assert not math.isnan(float(flat.split("N_opt ~ C^")[1].split()[0]))
+    assert flat.count("best deployable") == 2 and "oracle ceiling (pass@k)" in flat
+    assert "N_opt pythia (pass, oracle) ~ C^" in flat and "diagnostic" in flat
+    assert not math.isnan(float(flat.split("~ C^")[1].split()[0]))
+    assert "bootstrap 30" in flat
 
 
 def test_unknown_model_size_falls_back_to_samples(report):
     qwen = report.frontier[report.frontier["budget_unit"] == "samples"]
     assert len(qwen) and set(qwen["model"]) == {"qwen2.5-math-instruct"}
+    assert np.all(qwen["budget"] == np.round(qwen["budget"]))  # integer sample counts
+    assert qwen["budget"].tolist() == [1, 2, 4, 8, 16]
     assert Path(default_runs()[0]).exists()

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from test_explorer import embedded_data
 
+from scaling.curves import design_ks
 from scaling.explorer import explorer_frames, write_explorer
-from scaling.frontier import fit_runs, sample_budgets
+from scaling.report import fit_runs
 from scaling.simulate import simulate
 from scaling.store import Run, new_manifest
 
@@ -77,13 +78,13 @@ def report(runs):
 
 
 def test_widths_form_one_curve_per_strategy(runs, report):
-    rebase = [c for c in report.curves if c.run == REBASE]
-    assert {c.strategy for c in rebase} == {"pass", "majority", "best_of_n", "weighted_majority"}
-    for c in rebase:
+    rebase = [(c, f) for c, f in zip(report.curves, report.fits, strict=True) if c.run == REBASE]
+    assert {c.strategy for c, _ in rebase} == {"pass", "majority", "best_of_n", "weighted_majority"}
+    for c, f in rebase:
         assert c.method == "rebase" and c.model == "toy-1b"
         assert c.label == f"{REBASE} / {c.strategy}"
         np.testing.assert_array_equal(c.k, WIDTHS)
-        assert c.law is not None and c.chosen  # three widths: a fitted law
+        assert f.law is not None and f.chosen  # three widths: a fitted law
     hot = {c.run for c in report.curves if c.method and c.run != REBASE}
     assert hot == {"toy-1b [rebase temperature=0.5]"}
     alone = fit_runs(runs[1:4], bootstrap=BOOTSTRAP)
@@ -96,7 +97,7 @@ def test_widths_form_one_curve_per_strategy(runs, report):
 def test_points_and_replicates_are_each_widths_own(runs, report):
     """Each point is its run's simulation at k = width, FLOPs = 2 N x mean measured search
     tokens; the curve's replicate matrix stacks the runs' paired replicates."""
-    sim = simulate(runs, budgets=sample_budgets(runs), bootstrap=BOOTSTRAP, seed=3)
+    sim = simulate(runs, ks=design_ks(runs), bootstrap=BOOTSTRAP, seed=3)
     for c in (c for c in report.curves if c.run == REBASE):
         for i, (width, run) in enumerate(zip(WIDTHS, runs[1:4], strict=True)):
             label = sim.table.loc[sim.table["run_id"] == run.run_id, "run"].iloc[0]
@@ -105,7 +106,7 @@ def test_points_and_replicates_are_each_widths_own(runs, report):
             assert point["k"] == width and point["run_id"] == run.run_id
             assert point["accuracy"] == row["accuracy"].item()
             tokens = run.problems()["search_tokens"].mean()
-            assert point["flops"] == pytest.approx(2 * MODEL["params"] * tokens, rel=1e-12)
+            assert point["cost"] == pytest.approx(2 * MODEL["params"] * tokens, rel=1e-12)
             reps = sim.replicates
             own = reps[(reps["run"] == label) & (reps["strategy"] == c.strategy)]
             np.testing.assert_array_equal(c.draws[:, i], own.sort_values("replicate")["accuracy"])
@@ -116,7 +117,7 @@ def test_frontier_and_explorer_name_the_configuration(runs, report, tmp_path):
     assert REBASE in set(front["run"])  # the better configuration wins somewhere
     assert set(front["run"]) <= {c.run for c in report.curves}
     assert not report.optimal  # N_opt is a sampling law (and one size here)
-    frames = explorer_frames(runs, report=report, bootstrap=BOOTSTRAP, seed=3)
+    frames = explorer_frames(runs, report=report, seed=3)
     data = embedded_data(write_explorer(tmp_path / "page.html", **frames).read_text())
     (ds,) = data["datasets"]
     configs = [c for c in ds["configs"] if c["run"] == REBASE]

@@ -206,7 +206,7 @@ def test_search_needs_a_prm_and_text_prompts(tiny, tmp_path):
 
 
 def test_rebase_and_sampling_share_one_frontier(tiny, reference_run, rebase_run, tmp_path):
-    from scaling.frontier import fit_runs
+    from scaling.report import fit_runs
     from scaling.simulate import simulate
 
     out, _ = rebase_run
@@ -215,17 +215,18 @@ def test_rebase_and_sampling_share_one_frontier(tiny, reference_run, rebase_run,
     assert set(table["k"]) == {WIDTH}  # not subsampled: k is the width
     # compute = all expansion tokens x 2N, per problem
     expected = 2 * search_run.params * search_run.problems()["search_tokens"].mean()
-    assert table["flops"].to_numpy() == pytest.approx(expected, rel=1e-12)
+    assert table["cost"].to_numpy() == pytest.approx(expected, rel=1e-12)
 
     report = fit_runs([sampling_run, search_run], bootstrap=20)
     assert set(report.table["dataset"]) == {"problems"}  # one data set, one frontier
     searched = [c for c in report.curves if c.run == search_run.name]
     assert {c.strategy for c in searched} >= {"majority", "best_of_n", "weighted_majority"}
-    budgets = report.frontier["budget"].to_numpy()
-    for curve in searched:
-        affordable = budgets >= expected * (1 - 1e-9)
-        assert np.isfinite(curve.at_budgets[0][affordable]).all()
-        assert np.isnan(curve.at_budgets[0][~affordable]).all()
+    options = report.options["problems"]
+    for i in (report.curves.index(c) for c in searched):
+        offered = options.accuracy[:, options.column(i)]
+        affordable = options.budgets >= expected * (1 - 1e-9)
+        assert np.isfinite(offered[affordable]).all()
+        assert np.isnan(offered[~affordable]).all()
 
     csv = tmp_path / "frontier.csv"
     with pytest.raises(SystemExit) as stop:

@@ -7,9 +7,12 @@ from typing import Annotated
 
 import typer
 
+from scaling.commands.fit import GRID_HELP
 from scaling.commands.info import Runs
+from scaling.commands.simulate import cost_help, strategy_help
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
+from scaling.simulate import BOOTSTRAP
 
 
 def explore(
@@ -17,19 +20,19 @@ def explore(
     output: Annotated[Path, typer.Option("--output", "-o", help="Write the page here.")] = Path(
         "explorer.html"
     ),
-    budget_grid: Annotated[
-        str | None,
+    strategies: Annotated[str | None, typer.Option("--strategy", help=strategy_help())] = None,
+    include_oracle: Annotated[
+        bool,
         typer.Option(
-            "--budget-grid", help="Budgets (FLOPs per problem): START:STOP:COUNT or a comma list"
+            "--include-oracle", help="Rank pass@k (an oracle) with the deployable strategies."
         ),
-    ] = None,
+    ] = False,
+    budgets: Annotated[str | None, typer.Option("--budget-grid", help=GRID_HELP)] = None,
     law: Annotated[str, typer.Option("--law", help="auto | a curve family | beta")] = "auto",
-    flops: Annotated[
-        str, typer.Option("--flops", help="paper | full (FLOPs accounting)")
-    ] = "paper",
+    cost: Annotated[str, typer.Option("--cost", "--flops", help=cost_help())] = "paper",
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", help="Bootstrap replicates behind every interval.")
-    ] = 200,
+    ] = BOOTSTRAP,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
     screenshot: Annotated[
         Path | None,
@@ -41,19 +44,21 @@ def explore(
     from rich.table import Table
 
     from scaling.explorer import explorer_frames, write_explorer
-    from scaling.frontier import parse_budgets
+    from scaling.frontier import parse_budget_grid
 
-    budgets = None if budget_grid is None else parse_budgets(budget_grid)
+    grid = None if budgets is None else parse_budget_grid(budgets)
     opened = resolve_runs(runs)
     console = Console(stderr=True)
     with progress_bar("{task.description}", console=console, transient=True) as bar:
         task = bar.add_task("simulating", total=7)
         frames = explorer_frames(
             opened,
-            flops=flops,
+            strategies=strategies,
+            include_oracle=include_oracle,
+            cost=cost,
             bootstrap=bootstrap,
             seed=seed,
-            budgets=budgets,
+            budgets=grid,
             law=law,
             progress=lambda msg: bar.update(task, advance=1, description=msg),
         )
@@ -69,7 +74,7 @@ def explore(
         table.add_row(
             name,
             str(len(configs)),
-            str(n_budgets) if n_budgets else "- (FLOPs unknown)",
+            str(n_budgets) if n_budgets else "- (cost unknown)",
             "\n".join(
                 f"{law['label']}: {law['a']:.3f} [{law['a_low']:.3f}, {law['a_high']:.3f}]"
                 for law in laws

@@ -1,4 +1,9 @@
-"""``scaling fit``: fitted laws, the compute-optimal frontier and N_opt(C), with intervals."""
+"""``scaling fit``: the compute-optimal frontier, N_opt(C) and claims, on one screen.
+
+Files (``--output``, ``--laws-json``, ``--html``) are written before anything is printed; the
+terminal answer is one compact table per data set at 80 columns (budgets by decade), the N_opt
+law in a line, the claims and notes; ``--details`` adds the fitted laws and the Pareto set.
+"""
 
 from __future__ import annotations
 
@@ -10,195 +15,209 @@ import numpy as np
 import typer
 
 from scaling.commands.info import RUNS_HELP, emit
-from scaling.errors import ScalingError
+from scaling.commands.simulate import cost_help, strategy_help
+from scaling.errors import ArgumentError
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
+from scaling.simulate import BOOTSTRAP
 
 LAW_HELP = "auto (lowest AIC per curve) | power | saturating | logistic | exp_power | beta"
-GRID_HELP = "Budgets (FLOPs per problem): START:STOP:COUNT log-spaced, or a comma list"
+GRID_HELP = "Budgets (cost per problem): START:STOP:COUNT log-spaced, or a comma list"
+ROWS = 12  # budget rows printed per data set (all of them go to --format files)
+WIDTH = 80
 
 
-def _pm(value: float, lo: float, hi: float, spec: str = "{:.4g}") -> str:
+def shorten(name: str, width: int) -> str:
+    """``name`` in at most ``width`` characters: common suffixes dropped first, then the middle
+    elided, so the size and the end stay readable."""
+    for suffix in ("-instruct", "-chat", "-hf", "-it"):
+        if len(name) > width and name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    if len(name) <= width:
+        return name
+    head = (width - 1) // 2
+    return name[:head] + "…" + name[len(name) - (width - 1 - head) :]
+
+
+def _budget(value: float, unit: str) -> str:
+    return f"{int(value)}" if unit == "samples" else f"{value:.0e}".replace("e+", "e")
+
+
+def _interval(value: float, lo: float, hi: float, signed: bool = False) -> str:
+    """Percentage points: ``41.2 [38.0,44.5]``."""
     if not np.isfinite(value):
         return "-"
+
+    def pct(x: float, sign: str = "") -> str:
+        return f"{100 * x + 0.0:{sign}.1f}".replace("-0.0", "0.0")
+
+    head = pct(value, "+" if signed else "")
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        return spec.format(value)
-    return f"{spec.format(value)} [{spec.format(lo)}, {spec.format(hi)}]"
-
-
-def _pct(value: float, lo: float = np.nan, hi: float = np.nan) -> str:
-    return _pm(100 * value, 100 * lo, 100 * hi, "{:.1f}")
+        return head
+    return f"{head} [{pct(lo)},{pct(hi)}]"
 
 
 def _size(n: float) -> str:
-    return "-" if not np.isfinite(n) else f"{n / 1e9:.3g}B" if n >= 1e9 else f"{n / 1e6:.3g}M"
+    if not np.isfinite(n):
+        return "-"
+    return f"{n / 1e9:.3g}B" if n >= 1e9 else f"{n / 1e6:.3g}M"
 
 
-def _runner_up(c: Any) -> str:
-    """The family of next-lowest AIC and its AIC difference (auto choice), else the reason."""
-    if not c.reason.startswith("auto") or len(c.fits) < 2:
-        return c.reason
-    ranked = sorted(c.fits, key=lambda k: c.fits[k].aic)
-    nxt = ranked[1] if ranked[0] == c.chosen else ranked[0]
-    return f"next: {nxt} (dAIC {c.fits[nxt].aic - c.fits[c.chosen].aic:.1f})"
+def _rows(front: Any) -> Any:
+    """At most ``ROWS`` budgets, evenly spread over the grid (first and last kept)."""
+    if len(front) <= ROWS:
+        return front
+    keep = np.unique(np.round(np.linspace(0, len(front) - 1, ROWS)).astype(int))
+    return front.iloc[keep]
+
+
+def _label(strategy: str) -> str:
+    """A strategy's short label (``maj``, ``es-maj:lead=2``)."""
+    from scaling.strategies import parse_strategies
+
+    return parse_strategies([strategy])[0].short
+
+
+def frontier_lines(report: Any, dataset: str) -> list[str]:
+    """The data set's frontier as fixed-width lines of at most ``WIDTH`` characters."""
+    front = report.frontier[report.frontier["dataset"] == dataset]
+    unit = report.units[dataset]
+    ranked = front["model"].ne("").any()
+    shown = _rows(front)
+    title = "best deployable" if ranked else "oracle ceiling (pass@k)"
+    lines = [f"{'budget':<6} {title:<22} {'k':>5} {'accuracy % [CI]':<16} {'runner-up':<10} margin"]
+    for r in shown.itertuples(index=False):
+        k, acc, runner, margin = "", "", "", ""
+        if ranked and r.model:
+            best = f"{shorten(r.model, 22 - len(_label(r.strategy)) - 1)} {_label(r.strategy)}"
+            mark = {"extrapolated": "*", "interpolated": "~"}.get(r.source, "")
+            k, acc = f"{r.k}{mark}", _interval(r.accuracy, r.ci_low, r.ci_high)
+            runner = _runner(r.runner_up, r.model)
+            margin = _interval(r.margin, r.margin_low, r.margin_high, signed=True)
+        elif not ranked and r.ceiling_config:
+            config, _, k = r.ceiling_config.partition(" @ k=")
+            model, _, strategy = config.partition(" / ")
+            best = f"{shorten(model, 22 - len(_label(strategy)) - 1)} {_label(strategy)}"
+            k += {"extrapolated": "*", "interpolated": "~"}.get(r.ceiling_source, "")
+            acc = f"{100 * r.ceiling:.1f}"
+        else:
+            best = "-"
+        line = f"{_budget(r.budget, unit):<6} {best:<22} {k:>5} {acc:<16} {runner:<10} {margin}"
+        lines.append(line.rstrip()[:WIDTH])
+    notes = []
+    if len(shown) < len(front):
+        notes.append(f"{len(shown)} of {len(front)} budgets shown; all in --format csv")
+    marked = front["source"].isin(["extrapolated", "interpolated"])
+    if marked.any() or (not ranked and front["ceiling_source"].ne("exact").any()):
+        notes.append("k* extrapolated, k~ interpolated by the curve's law; others exact replays")
+    if ranked and front["ceiling"].notna().any():
+        notes.append(f"oracle ceiling (pass@k) up to {100 * front['ceiling'].max():.1f}%")
+    return lines + ["  " + n for n in notes]
+
+
+def _runner(runner_up: str, model: str) -> str:
+    """The runner-up in 10 characters: its strategy when it is the same model, else its model."""
+    if not runner_up:
+        return "-"
+    config = runner_up.split(" @ k=")[0]
+    other, _, strategy = config.partition(" / ")
+    return _label(strategy) if other == model else shorten(other, 10)
+
+
+def optimal_lines(o: Any) -> list[str]:
+    """The N_opt headline, its fit and the diagnostic, in three lines."""
+    a, (a_lo, a_hi) = o.law.params["a"], o.law.ci.loc["a"]
+    kind = "" if o.deployable else ", oracle"
+    middle = o.table.iloc[len(o.table) // 2]
+    fit = f"RMS error {100 * o.fit_error:.1f} pts, {o.misfit:.1f} SE"
+    lines = [
+        f"N_opt {o.family} ({_label(o.strategy)}{kind}) ~ C^{a:.3f} [{a_lo:.3f},{a_hi:.3f}]; "
+        f"at {middle['budget']:.0e}: {_size(middle['n_opt'])} "
+        f"[{_size(middle['lo'])},{_size(middle['hi'])}]",
+        "  joint law E+A/N^alpha+B/k^beta: " + fit + ("" if o.reliable else ": misfit, unreliable"),
+        f"  diagnostic, best replayed size: slope {o.slope:.2f} "
+        f"[{o.slope_ci[0]:.2f},{o.slope_ci[1]:.2f}] in "
+        f"{o.slope_range[0]:.1e}-{o.slope_range[1]:.1e} {o.cost_unit}",
+    ]
+    return [line.replace("e+", "e") for line in lines]
 
 
 def _law_table(report: Any, dataset: str) -> Any:
     from rich.table import Table
 
     t = Table(title=f"Laws: error = 1 - accuracy vs samples k ({dataset})", title_justify="left")
-    for col in ("model", "strategy", "law", "parameters [95% CI]", "AIC", "choice", "backtest"):
-        t.add_column(col)
-    for c in (c for c in report.curves if c.dataset == dataset):
-        law = c.law
-        if law is None:
-            t.add_row(c.model, c.strategy, "-", "one budget: no curve", "", "", "")
+    for col in ("model", "strategy", "law", "parameters [95% CI]", "AIC", "backtest"):
+        t.add_column(col, overflow="fold")
+    for c, f in zip(report.curves, report.fits, strict=True):
+        if c.dataset != dataset:
             continue
-        params = ", ".join(f"{k}={_pm(v, *law.ci.loc[k], '{:.3g}')}" for k, v in law.params.items())
-        bt = c.beta_backtest if c.chosen == "beta" else c.backtest
-        t.add_row(c.model, c.strategy, c.chosen, params, f"{law.aic:.1f}", _runner_up(c), _bt(bt))
-        if c.beta is not None and c.chosen != "beta":
-            b, k_far = c.beta, 10 * c.k.max()
-            lo, hi = b.predict_interval(k_far)
-            t.add_row(
-                "",
-                "",
-                "beta",
-                ", ".join(f"{k}={_pm(v, *b.ci.loc[k], '{:.3g}')}" for k, v in b.params.items())
-                + f"; pass@{k_far:g} {_pct(1 - b.predict(k_far)[0], 1 - hi[0], 1 - lo[0])}%",
-                f"{b.aic:.1f}",
-                "forecast",
-                _bt(c.beta_backtest),
-            )
+        law = f.law
+        if law is None:
+            t.add_row(c.model, c.strategy, "-", f.reason, "", "")
+            continue
+        params = ", ".join(
+            f"{k}={v:.3g} [{lo:.3g}, {hi:.3g}]"
+            for (k, v), (lo, hi) in zip(law.params.items(), law.ci.to_numpy(), strict=True)
+        )
+        bt = f.beta_backtest if f.chosen == "beta" else f.backtest
+        where = "-" if bt is None else f"MAE {100 * bt.mae:.2f} pts"
+        t.add_row(c.model, c.strategy, f.chosen, params, f"{law.aic:.1f}", where)
     return t
 
 
-def _bt(bt: Any) -> str:
-    """A backtest in one cell: the fit cut, mean and max absolute error in accuracy points."""
-    if bt is None:
-        return "-"
-    where = f"n={bt.cut:g}" if bt.family == "beta" else f"k<={bt.cut:g}"
-    return f"{where}: MAE {100 * bt.mae:.2f}, max {100 * bt.max_error:.2f} pts"
-
-
-def _frontier_table(report: Any, dataset: str) -> Any:
-    from rich.table import Table
-
-    front = report.frontier[report.frontier["dataset"] == dataset]
-    unit = front["budget_unit"].iloc[0] if len(front) else "FLOPs"
-    t = Table(title=f"Compute-optimal frontier ({dataset})", title_justify="left")
-    for col in (
-        f"budget ({unit})",
-        "best model / strategy",
-        "k",
-        "accuracy % [95% CI]",
-        "extrap.",
-        "runner-up",
-        "margin (pts) [95% CI]",
-        "P(best)",
-    ):
-        t.add_column(col)
-    for r in front.itertuples(index=False):
-        t.add_row(
-            f"{r.budget:.3g}",
-            f"{r.model} / {r.strategy}",
-            str(r.k),
-            _pct(r.accuracy, r.ci_low, r.ci_high),
-            "yes" if r.extrapolated else "",
-            r.runner_up or "-",
-            _pct(r.margin, r.margin_low, r.margin_high),
-            "-" if not np.isfinite(r.p_best) else f"{r.p_best:.2f}",
-        )
-    return t
-
-
-def _optimal_table(o: Any) -> Any:
-    from rich.table import Table
-
-    t = Table(
-        title=f"Compute-optimal {o.family} size, {o.strategy} ({o.dataset}); "
-        f"C = 2 N T k with T = {o.tokens:.4g} tokens per sample",
-        title_justify="left",
-    )
-    for col in ("budget (FLOPs)", "N_opt joint law [95% CI]", "best size on the frontier"):
-        t.add_column(col)
-    for r in o.table.itertuples(index=False):
-        t.add_row(
-            f"{r.budget:.3g}",
-            f"{_size(r.n_opt)} [{_size(r.lo)}, {_size(r.hi)}]",
-            f"{r.best_model} ({_size(r.best_params)})" if r.best_model else "-",
-        )
-    return t
-
-
-def _optimal_lines(o: Any) -> list[str]:
-    lo, hi = o.exponent_ci
-    lines = [
-        f"joint law {o.joint.formula}: N_opt ~ C^{o.exponent:.3f} [{lo:.3f}, {hi:.3f}] "
-        f"(beta/(alpha+beta), bootstrap {100 * o.joint.level:g}% interval)"
-    ]
-    if o.size_law is not None:
-        s = o.size_law
-        lines.append(
-            f"frontier sizes, WLS on logs (weights 1/bootstrap variance): "
-            f"N_opt = {s.params['G']:.3g} C^a, "
-            f"a = {s.params['a']:.3f} [{s.ci.loc['a', 'low']:.3f}, {s.ci.loc['a', 'high']:.3f}]"
-            f"; i.e. {s.extra_stats()['inverse']}"
-        )
-    if o.note:
-        lines.append(o.note)
-    lines.append("Wu et al. (Pythia on GSM8K): log10 C = 1.19 log10 N + 2.03, a = 0.84")
-    return lines
-
-
-def _pareto_line(report: Any, dataset: str) -> str:
-    """The observed Pareto set in one line: per configuration, its k on the set."""
-    front = report.pareto[report.pareto["dataset"] == dataset]
-    n_all = int((report.table["dataset"] == dataset).sum())
-    parts = [
-        f"{model} / {strategy} k={','.join(str(int(k)) for k in g['k'])}"
-        for (model, strategy), g in front.groupby(["model", "strategy"], sort=False)
-    ]
-    return f"Pareto set of observed points ({len(front)} of {n_all}): " + "; ".join(parts)
-
-
-def _print(report: Any) -> None:
+def _print(report: Any, details: bool) -> None:
     from rich.console import Console
 
-    console = Console()
+    console = Console(width=min(WIDTH, Console().width), highlight=False)
     for dataset, info in report.datasets.items():
-        console.rule(f"{dataset}  ({info['n_problems']} problems, FLOPs: {report.flops})")
-        console.print(_law_table(report, dataset))
+        if dataset not in report.units:
+            continue
+        unit = report.units[dataset]
+        console.rule(shorten(dataset, WIDTH - 8), align="left")
         console.print(
-            "law: "
-            + (
-                "auto: each curve takes the family of lowest AIC"
-                if report.law == "auto"
-                else report.law
-            )
-            + "; backtest: refit on the smaller budgets (Beta: on n samples per problem), "
-            "error of the forecast at the held-out larger ones"
+            f"{info['n_problems']} problems · cost {report.cost} ({unit} per problem) · "
+            f"bootstrap {report.bootstrap} · {100 * report.level:g}% intervals",
+            overflow="fold",
         )
-        console.print(_pareto_line(report, dataset))
-        console.print(_frontier_table(report, dataset))
+        if dataset in set(report.frontier["dataset"]):
+            for line in frontier_lines(report, dataset):
+                console.print(line, overflow="ellipsis", no_wrap=True, markup=False)
         for o in (o for o in report.optimal if o.dataset == dataset):
-            console.print(_optimal_table(o))
-            for line in _optimal_lines(o):
-                console.print(line)
+            for line in optimal_lines(o):
+                console.print(line, markup=False, overflow="fold")
+        if details:
+            console.print(_law_table(report, dataset))
     for claim in report.claims:
-        console.print(claim.sentence())
+        unit = report.units.get(claim_dataset(report, claim), "")
+        console.print(claim.sentence(unit), markup=False)
     for note in report.notes:
-        console.print(f"note: {note}")
-    if report.notices:
-        console.print(
-            f"simulator: {len(report.notices)} notices (skipped strategies, unknown FLOPs); "
-            "'scaling simulate' lists them, --laws-json keeps them"
-        )
+        console.print(f"note: {note}", markup=False, overflow="fold")
+    if report.notices and details:
+        for line in report.notices:
+            console.print(f"simulator: {line}", markup=False, overflow="fold")
+    elif report.notices:
+        console.print(f"simulator: {len(report.notices)} notices (--details lists them)")
+
+
+def claim_dataset(report: Any, claim: Any) -> str:
+    """The data set of a claim's first configuration."""
+    model, _, strategy = claim.a.partition(":")
+    return next(
+        (c.dataset for c in report.curves if model in (c.model, c.run) and c.strategy == strategy),
+        "",
+    )
 
 
 def fit(
     runs: Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)] = None,
-    budget_grid: Annotated[str | None, typer.Option("--budget-grid", help=GRID_HELP)] = None,
+    strategies: Annotated[str | None, typer.Option("--strategy", help=strategy_help())] = None,
+    include_oracle: Annotated[
+        bool,
+        typer.Option(
+            "--include-oracle", help="Rank pass@k (an oracle) with the deployable strategies."
+        ),
+    ] = False,
+    budgets: Annotated[str | None, typer.Option("--budget-grid", help=GRID_HELP)] = None,
     law: Annotated[str, typer.Option("--law", help=LAW_HELP)] = "auto",
     compare: Annotated[
         list[str] | None,
@@ -216,44 +235,45 @@ def fit(
     html: Annotated[
         Path | None, typer.Option("--html", help="Write the explorer page here.")
     ] = None,
-    flops: Annotated[
-        str, typer.Option("--flops", help="paper | full (FLOPs accounting)")
-    ] = "paper",
-    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates.")] = 1000,
+    cost: Annotated[str, typer.Option("--cost", "--flops", help=cost_help())] = "paper",
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Paired bootstrap replicates.")
+    ] = BOOTSTRAP,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
     delta: Annotated[float, typer.Option("--huber-delta", help="Huber loss delta.")] = 1e-3,
+    details: Annotated[
+        bool, typer.Option("--details", help="Also print the fitted laws and every notice.")
+    ] = False,
 ) -> None:
-    """Fit scaling laws to simulated curves; print the frontier and compute-optimal model size."""
+    """The compute-optimal frontier of deployable strategies, N_opt(C) and claims."""
     from rich.console import Console
 
-    from scaling.frontier import fit_runs, parse_budgets, parse_compare
+    from scaling.frontier import parse_budget_grid, parse_compare
+    from scaling.report import fit_runs
 
     if fmt not in ("table", "csv", "json", "parquet"):
-        raise ScalingError(f"--format {fmt!r}: choose one of table, csv, json, parquet")
-    budgets = None if budget_grid is None else parse_budgets(budget_grid)
+        raise ArgumentError("fmt", fmt, "choose one of table, csv, json, parquet")
+    grid = None if budgets is None else parse_budget_grid(budgets)
     claims = [c for spec in compare or [] for c in parse_compare(spec)]
     opened = resolve_runs(runs)
-    steps = ["simulate", "fit", "power", "saturating", "logistic", "exp_power", "frontier"]
     console = Console(stderr=True)
     with progress_bar(
         "{task.description}", console=console, transient=True, disable=not console.is_terminal
     ) as bar:
-        task = bar.add_task("fitting", total=len(steps))
+        task = bar.add_task("fitting", total=7)
         report = fit_runs(
             opened,
-            budgets=budgets,
+            strategies=strategies,
+            include_oracle=include_oracle,
+            budgets=grid,
             law=law,
             compare=claims,
-            flops=flops,
+            cost=cost,
             bootstrap=bootstrap,
             seed=seed,
             delta=delta,
             progress=lambda msg: bar.update(task, advance=1, description=msg),
         )
-    if fmt == "table" and output is None:
-        _print(report)
-    else:
-        emit(report.frontier, fmt, output, None)
     if laws_json is not None:
         from scaling.store import atomic_write_text
 
@@ -261,8 +281,11 @@ def fit(
     if html is not None:
         from scaling.explorer import explorer_frames, write_explorer
 
-        frames = explorer_frames(opened, report=report, flops=flops, bootstrap=bootstrap, seed=seed)
-        write_explorer(html, **frames)
+        write_explorer(html, **explorer_frames(opened, report=report, seed=seed))
+    if fmt == "table" and output is None:
+        _print(report, details)
+    else:
+        emit(report.frontier, fmt, output, None)
 
 
 def register(app: typer.Typer) -> None:

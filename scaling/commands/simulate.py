@@ -84,8 +84,14 @@ def _tables(frame: pd.DataFrame, by: str | None):
 def simulate_command(
     runs: Runs = None,
     strategies: Annotated[str | None, typer.Option("--strategy", help=strategy_help())] = None,
-    budgets: Annotated[
-        str, typer.Option("--budgets", help="pow2 | all | comma-separated, e.g. 1,2,4,8")
+    ks: Annotated[
+        str,
+        typer.Option(
+            "--ks",
+            "--budgets",
+            help="Samples per problem k: pow2 | all | comma-separated, e.g. 1,2,4,8 "
+            "(--budgets is an older name)",
+        ),
     ] = "pow2",
     agg: Annotated[
         str, typer.Option("--agg", help="PRM step scores -> reward: last | min | prod | mean")
@@ -112,7 +118,7 @@ def simulate_command(
     sim = simulate(
         resolve_runs(runs),
         strategies,
-        budgets,
+        ks,
         agg=agg,
         bootstrap=bootstrap,
         seed=seed,

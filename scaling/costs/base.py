@@ -69,13 +69,10 @@ def field(manifest: Mapping[str, Any], section: str, name: str, cost: str) -> fl
     """A number from the manifest, or a one-line error naming the field and how to add it."""
     value = (manifest.get(section) or {}).get(name)
     if value is None or not np.isfinite(float(value)):
-        flag = {"params": "--params", "n_layers": "--n-layers", "d_model": "--d-model"}.get(name)
-        how = f"import with {flag}, or add it to run.json" if flag else "add it to run.json"
-        if section == "reward_model" and name == "params":
-            how = "import with --reward-params, or add it to run.json"
-        raise ScalingError(
-            f"run.json: '{section}.{name}' is unknown, needed for cost {cost}; {how}"
-        )
+        flags = {"params": "--params", "n_layers": "--n-layers", "d_model": "--d-model"}
+        flag = "--reward-params" if section == "reward_model" else flags.get(name)
+        how = f"import with {flag} or set it in run.json" if flag else "set it in run.json"
+        raise ScalingError(f"run.json: {section}.{name} unknown (cost {cost} needs it); {how}")
     return float(value)
 
 

@@ -26,7 +26,10 @@ class Paper(CostModel):
 
     name = "paper"
     unit = "FLOPs"
-    title = "2·N FLOPs per generated token of the policy; prompt and reward model not counted"
+    title = (
+        "2·N FLOPs per generated token of the policy; prompt and reward model not counted "
+        "(Wu et al. 2024)"
+    )
 
     def cost(self, manifest: Mapping[str, Any], work: Workload, usage: Usage) -> np.ndarray:
         n = field(manifest, "model", "params", self.name)

@@ -73,6 +73,7 @@ class Strategy(ABC):
     oracle: ClassVar[bool] = False  # chooses with the reference answer (not deployable)
     estimator: ClassVar[str] = "exact"  # "exact", or "exact or Monte Carlo (with its error)"
     greedy: ClassVar[bool] = False  # uses the temperature-0 sample (k = 1) instead of the pool
+    adaptive: ClassVar[bool] = False  # stops early: draws E[K] <= k samples, k is its cap
 
     @property
     def deployable(self) -> bool:
@@ -101,9 +102,9 @@ class Strategy(ABC):
         """The short label, with the parameters: ``maj``, ``es-maj:lead=2``."""
         return self.key.replace(self.name, self.label, 1)
 
-    def budgets(self, ks: np.ndarray) -> np.ndarray:
-        """The budgets this strategy is replayed at, given the run's ``ks`` (a greedy
-        strategy has only k = 1)."""
+    def own_ks(self, ks: np.ndarray) -> np.ndarray:
+        """The k this strategy is replayed at, given the run's ``ks`` (a greedy strategy has
+        only k = 1)."""
         return np.array([1]) if self.greedy else ks
 
     def lacks(self, lacking: dict[str, str | None]) -> str | None:

@@ -1,0 +1,201 @@
+"""The compute-optimal model size of each model family, strategy and data set.
+
+For a family of three or more sizes replayed with one sampling strategy, the joint law
+err(N, k) = E + A N^-alpha + B k^-beta is fitted to every design point of every size (the same
+replayed k whatever budgets are asked for), the cost of a sample c(N) = g N^h to the sizes'
+measured costs, and the headline N_opt(C) = G C^a follows in closed form (``fit.optimal``),
+with percentile intervals over the paired problem bootstrap: each replicate refits the joint
+law to the replayed accuracies of the same resampled problems. How well the law describes the
+points is stated beside it (``misfit``: the root-mean-square of the residuals in units of the
+points' standard errors; above ``MISFIT`` the law, and so its N_opt, is flagged unreliable).
+
+The diagnostic needs no law: at a budget C each size offers its most accurate exact design
+point costing at most C, and the best size wins; over the budgets every size can afford without
+going beyond its samples, the least-squares slope of log10 N_best on log10 C (on ``SLOPE_GRID``
+log-spaced budgets, a stand-in for the continuum, so it does not depend on any grid asked for),
+with its percentile interval over the same bootstrap replicates. Per budget of the report's
+grid, ``table`` lists the best size among the options there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fit import LawFit, OptimalSize, best_size_slope, cost_law, fit_law, fit_optimal_size
+from fit.results import percentile_interval
+from scaling.curves import Curve, model_family
+from scaling.fitting import curve_data
+from scaling.frontier import Options
+
+MISFIT = 3.0  # a law whose residuals exceed this many standard errors (RMS) is flagged
+SLOPE_GRID = 256  # budgets the diagnostic slope is computed on
+
+
+@dataclass(frozen=True)
+class ComputeOptimal:
+    """N_opt(C) of one model family with one strategy in one data set: the ``joint`` law, the
+    headline ``law`` N_opt = G C^a, the joint law's root-mean-square error in accuracy over its
+    points (``fit_error``) and in standard errors (``misfit``), and the diagnostic: the slope
+    of log N_best on log C over ``slope_range`` with its bootstrap interval, and per budget of
+    the grid the law's N_opt with its interval and the best size among the options there
+    (``table``: budget, n_opt, lo, hi, best_model, best_params)."""
+
+    dataset: str
+    family: str
+    strategy: str
+    deployable: bool
+    cost_unit: str
+    joint: LawFit
+    law: OptimalSize
+    fit_error: float
+    misfit: float
+    table: pd.DataFrame
+    slope: float
+    slope_ci: tuple[float, float]
+    slope_range: tuple[float, float]
+    sizes: tuple[float, ...]
+
+    @property
+    def reliable(self) -> bool:
+        """Whether the joint law describes its points (``misfit`` at most ``MISFIT``)."""
+        return bool(self.misfit <= MISFIT)
+
+    @property
+    def label(self) -> str:
+        return f"{self.family} / {self.strategy}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "family": self.family,
+            "strategy": self.strategy,
+            "deployable": self.deployable,
+            "cost_unit": self.cost_unit,
+            "sizes": list(self.sizes),
+            "joint_law": self.joint.to_dict(),
+            "joint_law_rms_error": self.fit_error,
+            "joint_law_misfit": self.misfit,
+            "reliable": self.reliable,
+            "n_opt_law": self.law.to_dict(),
+            "cost_per_sample": {"g": self.law.g, "h": self.law.h},
+            "diagnostic": {
+                "what": "best size per budget among exact replayed points; least-squares slope "
+                "of log10 N on log10 C over the budgets every size affords",
+                "slope": self.slope,
+                "slope_ci": list(self.slope_ci),
+                "budget_range": list(self.slope_range),
+            },
+            "table": self.table.to_dict(orient="records"),
+        }
+
+
+def compute_optimal(
+    curves: list[Curve],
+    fits: list[Any],
+    options: Options,
+    *,
+    unit: str,
+    delta: float,
+    level: float,
+) -> list[ComputeOptimal]:
+    """One ``ComputeOptimal`` per (model family, strategy) of a data set's sampling curves with
+    three or more known sizes; ``curves`` and ``fits`` are the report's, ``options`` the data
+    set's (its ``members`` pick the curves)."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for j in options.members:
+        c = curves[j]
+        ok = np.isfinite(c.params) and c.params > 0 and np.isfinite(c.cost1) and c.cost1 > 0
+        if ok and not c.method and not c.adaptive and fits[j].law is not None:
+            groups.setdefault((model_family(c.model), c.strategy), []).append(j)
+    out = []
+    for (family, strategy), members in sorted(groups.items()):
+        if unit == "samples" or len({curves[j].params for j in members}) < 3:
+            continue
+        cs = [curves[j] for j in members]
+        data = [curve_data(c) for c in cs]
+        n_rep = min(d.replicates.shape[0] for d in data)
+        n = np.concatenate([np.full(c.k.size, c.params) for c in cs])
+        k = np.concatenate([c.k for c in cs])
+        y = np.concatenate([d.y for d in data])
+        joint = fit_law(
+            "joint",
+            {"N": n, "k": k},
+            y,
+            sigma=np.concatenate([d.sigma for d in data]),
+            replicates=np.concatenate([d.replicates[:n_rep] for d in data], axis=1),
+            delta=delta,
+            level=level,
+        )
+        g, h = cost_law([c.params for c in cs], [c.cost1 for c in cs])
+        law = fit_optimal_size(
+            joint.params.to_numpy(), joint.boot_params.to_numpy(), g=g, h=h, n_obs=joint.n_obs,
+            level=level,
+        )  # fmt: skip
+        residual = joint.predict({"N": n, "k": k}) - y
+        sigma = np.concatenate([d.sigma for d in data])
+        lo, hi = law.predict_interval(options.budgets)
+        cols = [options.column(j) for j in members]
+        acc = options.accuracy[:, cols]
+        params = np.array([c.params for c in cs])
+        feasible = np.isfinite(acc).any(axis=1)
+        pick = np.argmax(np.where(np.isfinite(acc), acc, -np.inf), axis=1)
+        span, slope, slopes = _slope(cs, params)
+        s_lo, s_hi = percentile_interval(slopes, level)
+        out.append(
+            ComputeOptimal(
+                dataset=cs[0].dataset,
+                family=family,
+                strategy=strategy,
+                deployable=cs[0].deployable,
+                cost_unit=unit,
+                joint=joint,
+                law=law,
+                fit_error=float(np.sqrt(np.mean(residual**2))),
+                misfit=float(np.sqrt(np.mean((residual / sigma) ** 2))),
+                table=pd.DataFrame(
+                    {
+                        "budget": options.budgets,
+                        "n_opt": law.predict(options.budgets),
+                        "lo": lo,
+                        "hi": hi,
+                        "best_model": np.where(feasible, [cs[i].model for i in pick], ""),
+                        "best_params": np.where(feasible, params[pick], np.nan),
+                    }
+                ),
+                slope=slope,
+                slope_ci=(float(s_lo), float(s_hi)),
+                slope_range=span,
+                sizes=tuple(sorted(float(p) for p in params)),
+            )
+        )
+    return out
+
+
+def _slope(
+    curves: list[Curve], params: np.ndarray
+) -> tuple[tuple[float, float], float, np.ndarray]:
+    """The diagnostic: the budget range every size affords within its samples, the slope of
+    log10 N_best on log10 C over it, and that slope in each bootstrap replicate."""
+    lo = max(float(c.design["cost"].min()) for c in curves)
+    hi = min(float(c.design["cost"].max()) for c in curves)
+    if not hi > lo:
+        return (lo, hi), float("nan"), np.full(1, np.nan)
+    budgets = np.geomspace(lo, hi, SLOPE_GRID)
+    best = []
+    for c in curves:  # each size's best affordable exact design point, as a step function
+        cost = c.design["cost"].to_numpy(float)
+        order = np.argsort(cost, kind="stable")
+        at = np.searchsorted(cost[order], budgets * (1 + 1e-12), side="right") - 1
+        value = np.maximum.accumulate(c.design["accuracy"].to_numpy(float)[order])[at]
+        draws = np.fmax.accumulate(c.design_draws[:, order], axis=1)[:, at]
+        best.append((value, draws))
+    values = np.stack([v for v, _ in best])  # (sizes, budgets)
+    n_rep = min(d.shape[0] for _, d in best)
+    draws = np.stack([d[:n_rep] for _, d in best])  # (sizes, replicates, budgets)
+    point = best_size_slope(budgets, params[np.argmax(values, axis=0)])[0]
+    boot = params[np.argmax(np.where(np.isfinite(draws), draws, -np.inf), axis=0)]
+    return (lo, hi), float(point), best_size_slope(budgets, boot)

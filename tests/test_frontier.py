@@ -1,0 +1,143 @@
+"""An honest frontier: deployable strategies ranked, exact values where replayed, ties, intervals
+that do not depend on the budget grid, one screen at 80 columns, a closed pipe."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scaling.paths import data_dir, default_runs
+from scaling.report import fit_runs
+from scaling.simulate import simulate
+from scaling.store import open_runs
+
+PYTHIA = data_dir() / "runs" / "pythia"
+QWEN = data_dir() / "runs" / "qwen25-math-cot100"
+SNAPSHOT = Path(__file__).parent / "fixtures" / "fit_80_columns.txt"
+
+
+@pytest.fixture(scope="module")
+def report():
+    return fit_runs(open_runs(default_runs()), bootstrap=50, seed=2)
+
+
+def test_an_oracle_is_never_on_the_default_frontier(report):
+    ranked = report.frontier[report.frontier["model"] != ""]
+    assert len(ranked) and "pass" not in set(ranked["strategy"])
+    pythia = report.frontier[report.frontier["dataset"].str.contains("Large Language Monkeys")]
+    assert (pythia["model"] == "").all()  # coverage only: no deployable strategy to rank
+    assert pythia["ceiling_config"].str.contains(" / pass @ k=").all()
+    assert pythia["ceiling"].notna().all()
+    mock = report.frontier[report.frontier["dataset"].str.contains("mock-aime")]
+    assert (mock["ceiling"] >= mock["accuracy"] - 1e-12).all()  # coverage bounds every vote
+    oracle = fit_runs(open_runs([PYTHIA / "1b", PYTHIA / "12b"]), bootstrap=20, include_oracle=True)
+    assert set(oracle.frontier["strategy"]) == {"pass"}
+
+
+def test_strategies_select_what_is_ranked(report):
+    only = fit_runs(open_runs([QWEN]), strategies="majority,pass", bootstrap=20)
+    assert set(only.frontier["strategy"]) == {"majority"}
+    assert only.frontier["ceiling_config"].str.contains("/ pass").all()
+
+
+def test_replayed_budgets_report_the_exact_replay(report):
+    """Every option the frontier calls exact equals the simulator's value at that k, to the
+    last bit, with the same bootstrap interval; k a budget affords is replayed, not fitted."""
+    rows = report.frontier[(report.frontier["source"] == "exact")]
+    assert len(rows) > 10
+    runs = {
+        (ds, label): run
+        for ds, group in _groups(report).items()
+        for run, label in zip(group, _labels(group), strict=True)
+    }
+    checked = 0
+    for r in rows.itertuples():
+        run = runs.get((r.dataset, r.run))
+        if run is None:
+            continue
+        exact = simulate(
+            [run], [r.strategy], [r.k], bootstrap=50, seed=2, cost=report.cost
+        ).table.iloc[0]
+        if exact["cost"] == exact["cost"]:  # FLOPs known: the option's cost is the replay's
+            assert r.cost == pytest.approx(exact["cost"], rel=1e-12)
+        assert r.accuracy == exact["accuracy"]
+        checked += 1
+    assert checked > 10
+    ks = set(report.frontier["k"])
+    assert ks - set(range(1, 65)) - {2**i for i in range(14)}  # k off the design, replayed
+
+
+def _groups(report):
+    groups = {}
+    for run in open_runs(default_runs()):
+        groups.setdefault(run.manifest["problem_set"], []).append(run)
+    return groups
+
+
+def _labels(group):
+    from scaling.simulate import run_labels
+
+    return run_labels(group)
+
+
+def test_identical_strategies_tie_at_one_sample(report):
+    """At k = 1 majority, best-of-n and weighted majority are the same draw: margin 0 and
+    P(best) split three ways."""
+    qwen = report.frontier[report.frontier["budget_unit"] == "samples"].iloc[0]
+    assert qwen["budget"] == 1 and qwen["k"] == 1
+    assert qwen["margin"] == 0.0 and (qwen["margin_low"], qwen["margin_high"]) == (0.0, 0.0)
+    assert qwen["p_best"] == pytest.approx(1 / 3, abs=1e-12)
+
+
+def test_intervals_do_not_depend_on_the_grid():
+    runs = open_runs([PYTHIA])
+    coarse = fit_runs(runs, budgets=np.geomspace(1e12, 1e17, 12), bootstrap=60)
+    fine = fit_runs(runs, budgets=np.geomspace(1e12, 1e17, 48), bootstrap=60)
+    (a,), (b,) = coarse.optimal, fine.optimal
+    np.testing.assert_array_equal(a.law.ci.to_numpy(), b.law.ci.to_numpy())
+    np.testing.assert_array_equal(a.law.params.to_numpy(), b.law.params.to_numpy())
+    assert (a.slope, a.slope_ci) == (b.slope, b.slope_ci)
+    both = set(coarse.frontier["budget"]) & set(fine.frontier["budget"])
+    assert len(both) >= 2
+    left = coarse.frontier.set_index("budget").loc[sorted(both)]
+    right = fine.frontier.set_index("budget").loc[sorted(both)]
+    for column in ("ceiling", "ceiling_config"):
+        assert left[column].tolist() == right[column].tolist()
+
+
+def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scaling", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
+
+
+SMALL = [str(PYTHIA / "70m"), str(PYTHIA / "1b"), str(PYTHIA / "12b"), str(QWEN)]
+
+
+def test_the_terminal_answer_fits_80_columns():
+    """The answer, piped, at 80 columns: no line longer, nothing wrapped; a snapshot."""
+    out = cli("fit", *SMALL, "--bootstrap", "40", COLUMNS="80")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert out.stdout.replace(str(data_dir()), "DATA") == SNAPSHOT.read_text()
+
+
+def test_a_closed_pipe_ends_quietly_after_the_files(tmp_path):
+    laws = tmp_path / "laws.json"
+    shell = (
+        f"{sys.executable} -m scaling fit {PYTHIA / '70m'} {PYTHIA / '1b'} {PYTHIA / '12b'} "
+        f"--bootstrap 20 --laws-json {laws} | head -1; echo status ${{PIPESTATUS[0]}}"
+    )
+    done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True)
+    assert done.stdout.splitlines()[-1] == "status 0", done.stderr
+    assert "Traceback" not in done.stderr and done.stderr == ""
+    assert laws.stat().st_size > 0
