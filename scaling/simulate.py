@@ -557,12 +557,16 @@ def _summarize(data: RunData, v: _Values, weights: np.ndarray, mask: np.ndarray,
     valid = ~np.isnan(v.values) & mask[:, None]
     values = np.where(valid, v.values, 0.0)
     count = valid.sum(0)
+
+    def mean(x: np.ndarray) -> np.ndarray:  # per budget, the same sum whatever else is replayed
+        return np.ascontiguousarray(np.where(valid, x, 0.0).T).sum(axis=1) / count
+
     with np.errstate(invalid="ignore", divide="ignore"):
-        accuracy = values.sum(0) / count
-        mc = np.sqrt(np.where(valid, v.mc_var, 0.0).sum(0)) / count
-        cost = np.where(valid, v.cost, 0.0).sum(0) / count
-        samples = np.where(valid, v.samples, 0.0).sum(0) / count
-        tokens = np.where(valid, v.tokens, 0.0).sum(0) / count
+        accuracy = mean(v.values)
+        mc = np.sqrt(mean(v.mc_var) * count) / count
+        cost = mean(v.cost)
+        samples = mean(v.samples)
+        tokens = mean(v.tokens)
         replicated = (weights @ values) / (weights @ valid)
     if len(weights) > 1:  # NaN: a replicate that drew none of these problems (left out)
         nan = np.isnan(replicated).any()

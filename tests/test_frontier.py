@@ -45,36 +45,32 @@ def test_strategies_select_what_is_ranked(report):
     assert only.frontier["ceiling_config"].str.contains("/ pass").all()
 
 
-def test_replayed_budgets_report_the_exact_replay(report):
+def test_replayed_budgets_report_the_exact_replay():
     """Every option the frontier calls exact equals the simulator's value at that k, to the
-    last bit, with the same bootstrap interval; k a budget affords is replayed, not fitted."""
-    rows = report.frontier[(report.frontier["source"] == "exact")]
-    assert len(rows) > 10
-    runs = {
-        (ds, label): run
-        for ds, group in _groups(report).items()
-        for run, label in zip(group, _labels(group), strict=True)
-    }
-    checked = 0
+    last bit, with the same bootstrap interval; the k a budget affords is replayed, not fitted,
+    also off the design k."""
+    runs = open_runs([PYTHIA, data_dir() / "runs" / "mock-aime"])
+    grid = np.geomspace(1e12, 1e16, 20)
+    report = fit_runs(runs, budgets=grid, include_oracle=True, bootstrap=50, seed=2)
+    rows = report.frontier[report.frontier["source"] == "exact"]
+    assert len(rows) >= 25
+    by_label = {}
+    for dataset, group in _groups(runs).items():
+        by_label |= {(dataset, label): r for r, label in zip(group, _labels(group), strict=True)}
     for r in rows.itertuples():
-        run = runs.get((r.dataset, r.run))
-        if run is None:
-            continue
         exact = simulate(
-            [run], [r.strategy], [r.k], bootstrap=50, seed=2, cost=report.cost
+            [by_label[r.dataset, r.run]], [r.strategy], [r.k], bootstrap=50, seed=2
         ).table.iloc[0]
-        if exact["cost"] == exact["cost"]:  # FLOPs known: the option's cost is the replay's
-            assert r.cost == pytest.approx(exact["cost"], rel=1e-12)
-        assert r.accuracy == exact["accuracy"]
-        checked += 1
-    assert checked > 10
-    ks = set(report.frontier["k"])
-    assert ks - set(range(1, 65)) - {2**i for i in range(14)}  # k off the design, replayed
+        assert r.accuracy == exact.accuracy  # the replay itself, bit for bit
+        assert (r.ci_low, r.ci_high) == pytest.approx((exact.ci_low, exact.ci_high), abs=1e-15)
+        assert r.cost == pytest.approx(exact.cost, rel=1e-12) and r.cost <= r.budget
+    design = set(range(1, 17)) | {2**i for i in range(15)} | {10_000}
+    assert set(rows["k"]) - design  # k off the design points, replayed exactly
 
 
-def _groups(report):
+def _groups(runs):
     groups = {}
-    for run in open_runs(default_runs()):
+    for run in runs:
         groups.setdefault(run.manifest["problem_set"], []).append(run)
     return groups
 

@@ -20,11 +20,11 @@ from scaling.errors import ArgumentError
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
 from scaling.simulate import BOOTSTRAP
+from scaling.terminal import WIDTH
 
 LAW_HELP = "auto (lowest AIC per curve) | power | saturating | logistic | exp_power | beta"
 GRID_HELP = "Budgets (cost per problem): START:STOP:COUNT log-spaced, or a comma list"
 ROWS = 12  # budget rows printed per data set (all of them go to --format files)
-WIDTH = 80
 
 
 def shorten(name: str, width: int) -> str:
@@ -166,9 +166,9 @@ def _law_table(report: Any, dataset: str) -> Any:
 
 
 def _print(report: Any, details: bool) -> None:
-    from rich.console import Console
+    from scaling.terminal import stdout_console
 
-    console = Console(width=min(WIDTH, Console().width), highlight=False)
+    console = stdout_console()
     for dataset, info in report.datasets.items():
         if dataset not in report.units:
             continue
