@@ -15,8 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from scaling.estimators.majority import majority_at_k
 from scaling.estimators.pool import Pool
-from scaling.estimators.sequential import EXACT_CELLS, Sequential, replay_votes
+from scaling.estimators.sequential import (
+    EXACT_CELLS,
+    Sequential,
+    check_arguments,
+    never_stops,
+    replay_votes,
+)
 
 
 def early_majority_at_k(
@@ -37,6 +44,12 @@ def early_majority_at_k(
     ``mc_samples`` orderings per problem seeded by ``seed``."""
     if pool.cluster is None:
         raise ValueError("early-stopping majority needs answer clusters")
+    ks = check_arguments(ks, lead, confidence, mc_samples, seed, exact_cells)
+    if never_stops(lead, confidence):  # majority@k_max at cost k_max, exact
+        keff = np.minimum(ks[None, :], pool.sizes[:, None]).astype(np.float64)
+        zeros = np.zeros_like(keff)
+        exact = np.ones(pool.n_problems, dtype=bool)
+        return Sequential(majority_at_k(pool, ks), keff, zeros, zeros.copy(), exact)
     return replay_votes(
         pool,
         ks,

@@ -18,7 +18,14 @@ from __future__ import annotations
 import numpy as np
 
 from scaling.estimators.pool import Pool
-from scaling.estimators.sequential import EXACT_CELLS, Sequential, replay_votes
+from scaling.estimators.sequential import (
+    EXACT_CELLS,
+    Sequential,
+    check_arguments,
+    never_stops,
+    replay_votes,
+)
+from scaling.estimators.weighted import weighted_majority_at_k
 
 
 def early_weighted_majority_at_k(
@@ -49,6 +56,12 @@ def early_weighted_majority_at_k(
             "the confidence rule reads rewards as pseudo-counts and needs rewards >= 0; "
             "use lead, or rewards on [0, 1]"
         )
+    ks = check_arguments(ks, lead, confidence, mc_samples, seed, exact_cells)
+    if never_stops(lead, confidence):  # weighted-majority@k_max at cost k_max
+        keff = np.minimum(ks[None, :], pool.sizes[:, None]).astype(np.float64)
+        values, mc_var = weighted_majority_at_k(pool, ks, samples=mc_samples, seed=seed)
+        exact = ~np.any(mc_var > 0, axis=1)
+        return Sequential(values, keff, mc_var, np.zeros_like(keff), exact)
     return replay_votes(
         pool,
         ks,

@@ -56,7 +56,6 @@ from dataclasses import dataclass
 
 import llvmlite.binding as llvm
 import numpy as np
-import pandas as pd
 import scipy.special.cython_special as cython_special
 from numba import njit, types
 from numba.extending import get_cython_function_address
@@ -66,7 +65,7 @@ from scaling.errors import ArgumentError
 from scaling.estimators.pool import Pool
 from scaling.estimators.threads import over_rows
 
-EXACT_CELLS = 1 << 22  # exact program when (count states) x (counts per state) is at most this
+EXACT_CELLS = 1 << 18  # exact program when (count states) x (counts per state) is at most this
 _TABLE = 1 << 12  # integer confidence thresholds tabulated for runner-up scores 0.._TABLE-1
 
 
@@ -383,55 +382,69 @@ def _walks(
 # -- the pooled description of each problem's urn --------------------------------------------------
 
 
-def _classes(pool: Pool, weight: np.ndarray, top: np.ndarray) -> pd.DataFrame:
-    """One row per class of interchangeable voters, sorted by problem: ``cluster`` (-2 the
+def _classes(pool: Pool, weight: np.ndarray, top: np.ndarray) -> dict[str, np.ndarray]:
+    """One entry per class of interchangeable voters, sorted by problem: ``cluster`` (-2 the
     abstentions, -1 a pooled class of clusters holding one weight and ``mu`` samples each, else
     one weight of a cluster holding several), ``c`` members of ``mu`` samples of weight ``w``,
     ``mu_eff = min(mu, top)``, and the members' mean correctness ``q``."""
     pid = pool.problem_index
     has = pool.cluster >= 0
-    types = (
-        pd.DataFrame(
-            {
-                "problem": pid[has],
-                "cluster": pool.cluster[has],
-                "w": weight[has],
-                "correct": pool.correct[has],
-            }
-        )
-        .groupby(["problem", "cluster", "w"], sort=False)["correct"]
-        .agg(mu="size", hits="sum")
-        .reset_index()
-    )
-    grouped = types.groupby(["problem", "cluster"], sort=False)
-    kinds = grouped["w"].transform("size").to_numpy()
-    types["q"] = grouped["hits"].transform("sum") / grouped["mu"].transform("sum")
-    single = kinds == 1
-    pooled = (
-        types[single]
-        .groupby(["problem", "mu", "w"], sort=False)["q"]
-        .agg(c="size", q="mean")
-        .reset_index()
-        .assign(cluster=-1)
-    )
-    mixed = types.loc[~single, ["problem", "cluster", "mu", "w", "q"]].assign(c=1)
+    p, g, w, y = pid[has], pool.cluster[has], weight[has], pool.correct[has]
+    order = np.lexsort((w, g, p))
+    p, g, w, y = p[order], g[order], w[order], y[order]
+    # types: runs of equal (problem, cluster, weight); clusters: runs of equal (problem, cluster)
+    t_lo = np.flatnonzero(_starts(p, g, w))
+    t_mu = np.diff(np.append(t_lo, len(p)))
+    t_p, t_g, t_w = p[t_lo], g[t_lo], w[t_lo]
+    t_hits = np.add.reduceat(y, t_lo) if len(t_lo) else np.zeros(0)
+    c_lo = np.flatnonzero(_starts(t_p, t_g))
+    kinds = np.diff(np.append(c_lo, len(t_lo)))
+    cluster_of = np.repeat(np.arange(len(c_lo)), kinds)
+    size = np.add.reduceat(t_mu, c_lo) if len(c_lo) else np.zeros(0)
+    hits = np.add.reduceat(t_hits, c_lo) if len(c_lo) else np.zeros(0)
+    t_q = (hits / np.maximum(size, 1))[cluster_of]
+    single = kinds[cluster_of] == 1
+    # pooled classes: runs of equal (problem, size, weight) among the single-weight clusters
+    s_p, s_mu, s_w, s_q = t_p[single], t_mu[single], t_w[single], t_q[single]
+    order = np.lexsort((s_w, s_mu, s_p))
+    s_p, s_mu, s_w, s_q = s_p[order], s_mu[order], s_w[order], s_q[order]
+    s_lo = np.flatnonzero(_starts(s_p, s_mu, s_w))
+    s_c = np.diff(np.append(s_lo, len(s_p)))
+    s_qbar = np.add.reduceat(s_q, s_lo) / s_c if len(s_lo) else np.zeros(0)
     z = np.bincount(pid[~has], minlength=pool.n_problems)
-    abstain = pd.DataFrame(
-        {"problem": np.flatnonzero(z), "cluster": -2, "mu": z[z > 0], "w": 0.0, "q": 0.0, "c": 1}
-    )
-    out = pd.concat([pooled, mixed, abstain], ignore_index=True)
-    out["mu_eff"] = np.minimum(out["mu"].to_numpy(), top[out["problem"].to_numpy()])
-    return out.sort_values(["problem", "cluster", "mu", "w"], kind="stable", ignore_index=True)
+    ab = np.flatnonzero(z)
+    mixed = ~single
+    out = {
+        "problem": np.concatenate([s_p[s_lo], t_p[mixed], ab]),
+        "cluster": np.concatenate([np.full(len(s_lo), -1), t_g[mixed], np.full(len(ab), -2)]),
+        "mu": np.concatenate([s_mu[s_lo], t_mu[mixed], z[ab]]).astype(np.int64),
+        "w": np.concatenate([s_w[s_lo], t_w[mixed], np.zeros(len(ab))]),
+        "c": np.concatenate([s_c, np.ones(mixed.sum() + len(ab), dtype=np.int64)]),
+        "q": np.concatenate([s_qbar, t_q[mixed], np.zeros(len(ab))]),
+    }
+    order = np.lexsort((out["w"], out["mu"], out["cluster"], out["problem"]))
+    out = {key: value[order] for key, value in out.items()}
+    out["mu_eff"] = np.minimum(out["mu"], top[out["problem"]])
+    return out
 
 
-def _exact_problems(classes: pd.DataFrame, n_problems: int, cells: int) -> np.ndarray:
+def _starts(*keys: np.ndarray) -> np.ndarray:
+    """Where a run of equal key tuples begins, in arrays sorted by those keys."""
+    first = np.zeros(len(keys[0]), dtype=bool)
+    first[:1] = True
+    for key in keys:
+        first[1:] |= key[1:] != key[:-1]
+    return first
+
+
+def _exact_problems(classes: dict[str, np.ndarray], n_problems: int, cells: int) -> np.ndarray:
     """The problems whose program fits: (count states) x (counts per state) <= ``cells``, the
     states prod_classes C(mu_eff + c, c)."""
-    if cells <= 0 or classes.empty:
+    if cells <= 0 or len(classes["c"]) == 0:
         return np.zeros(0, dtype=np.int64)
-    c = classes["c"].to_numpy(np.float64)
-    mu = classes["mu_eff"].to_numpy(np.float64)
-    prob = classes["problem"].to_numpy()
+    c = classes["c"].astype(np.float64)
+    mu = classes["mu_eff"].astype(np.float64)
+    prob = classes["problem"]
     log_states = gammaln(mu + c + 1) - gammaln(mu + 1) - gammaln(c + 1)
     log_cells = np.bincount(prob, weights=log_states, minlength=n_problems)
     slots = np.bincount(prob, weights=c, minlength=n_problems)
@@ -439,14 +452,13 @@ def _exact_problems(classes: pd.DataFrame, n_problems: int, cells: int) -> np.nd
     return np.flatnonzero(fits)
 
 
-def _exact_arrays(classes: pd.DataFrame, exact: np.ndarray) -> dict[str, np.ndarray]:
+def _exact_arrays(classes: dict[str, np.ndarray], exact: np.ndarray) -> dict[str, np.ndarray]:
     """CSR arrays of the exact problems' classes (``cls_off`` per problem), slots (``slot_off``;
     ``cls_lo`` per class) and voters (``voter_off``) for ``_exact_kernel``."""
-    classes = classes[np.isin(classes["problem"].to_numpy(), exact)]
-    prob = classes["problem"].to_numpy()
-    cluster = classes["cluster"].to_numpy()
-    c = classes["c"].to_numpy(np.int64)
-    mu = classes["mu_eff"].to_numpy(np.int64)
+    keep = np.isin(classes["problem"], exact)
+    classes = {key: value[keep] for key, value in classes.items()}
+    prob, cluster = classes["problem"], classes["cluster"]
+    c, mu = classes["c"], classes["mu_eff"]
     row = np.searchsorted(exact, prob)
     cls_off = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(exact)))])
     cls_lo = np.concatenate([[0], np.cumsum(c)])
@@ -484,29 +496,44 @@ def _exact_arrays(classes: pd.DataFrame, exact: np.ndarray) -> dict[str, np.ndar
         "step": step,
         "bound": bound,
         "slot_voter": slot_voter.astype(np.int64),
-        "slot_w": classes["w"].to_numpy(np.float64)[member],
-        "q": classes["q"].to_numpy(np.float64)[member][new],
+        "slot_w": classes["w"][member],
+        "q": classes["q"][member][new],
     }
 
 
 # -- the entry point shared by the adaptive voting strategies --------------------------------------
 
 
-def check_rule(lead: float | None, confidence: float | None) -> None:
-    """``lead`` > 0 (inf: never), ``confidence`` in (1/2, 1]; None switches a rule off."""
+def check_arguments(
+    ks: np.ndarray,
+    lead: float | None,
+    confidence: float | None,
+    mc_samples: int,
+    seed: int,
+    exact_cells: int,
+) -> np.ndarray:
+    """``ks`` as int64 budgets >= 0; ``lead`` > 0 (inf: never), ``confidence`` in (1/2, 1] (None
+    switches a rule off); ``mc_samples`` >= 2, ``seed`` >= 0, ``exact_cells`` >= 0."""
+    ks = np.asarray(ks, dtype=np.int64)
+    if np.any(ks < 0):
+        raise ArgumentError("ks", ks.tolist(), "budgets must be >= 0")
     if lead is not None and not (lead > 0):
         raise ArgumentError("lead", lead, "must be > 0 (inf or None: no early stop by lead)")
     if confidence is not None and not (0.5 < confidence <= 1.0):
         raise ArgumentError("confidence", confidence, "must be in (0.5, 1] (None: no rule)")
-
-
-def check_sampling(mc_samples: int, seed: int, exact_cells: int) -> None:
     if mc_samples < 2:
         raise ArgumentError("mc_samples", mc_samples, "must be at least 2")
     if seed < 0:
         raise ArgumentError("seed", seed, "must be >= 0")
     if exact_cells < 0:
         raise ArgumentError("exact_cells", exact_cells, "must be >= 0 (0: always Monte Carlo)")
+    return ks
+
+
+def never_stops(lead: float | None, confidence: float | None) -> bool:
+    """Neither rule can fire (P(p > 1/2) < 1 for finite counts): the strategy is the plain vote
+    of the first k_max draws."""
+    return (lead is None or lead == math.inf) and (confidence is None or confidence == 1.0)
 
 
 def replay_votes(
@@ -522,12 +549,7 @@ def replay_votes(
 ) -> Sequential:
     """The adaptive vote with sample weights ``weight`` (flat, one per sample), by the rules of
     this module; exact where the program fits in ``exact_cells``, else ``mc_samples`` seeded
-    orderings per problem."""
-    check_rule(lead, confidence)
-    check_sampling(mc_samples, seed, exact_cells)
-    ks = np.asarray(ks, dtype=np.int64)
-    if np.any(ks < 0):
-        raise ArgumentError("ks", ks.tolist(), "budgets must be >= 0")
+    orderings per problem. Arguments are checked by ``check_arguments``."""
     shape = (pool.n_problems, len(ks))
     values, samples = np.zeros(shape), np.zeros(shape)
     values_var, samples_var = np.zeros(shape), np.zeros(shape)
@@ -540,9 +562,9 @@ def replay_votes(
     top = np.minimum(ks.max(), n)
     tol = 1e-10 * (1.0 + np.bincount(pid[has], np.abs(weight[has]), minlength=pool.n_problems))
     lead_value = math.inf if lead is None else float(lead)
-    alpha = -1.0 if confidence is None else 1.0 - float(confidence)
+    alpha = -1.0 if confidence is None or confidence == 1.0 else 1.0 - float(confidence)
     thr = np.full(1, np.inf)
-    if confidence is not None:
+    if alpha >= 0.0:
         reach = float(top.max()) * max(float(np.abs(weight[has]).max(initial=1.0)), 1.0)
         thr = confidence_thresholds(float(confidence), int(min(math.ceil(reach) + 2, _TABLE)))
     order = np.argsort(ks, kind="stable")
