@@ -135,6 +135,9 @@ def test_early_majority_equals_every_ordering(seed):
             assert got.exact.all() and np.all(got.mc_var == 0)
             np.testing.assert_allclose(got.values[0], want_v, atol=TOL, rtol=0)
             np.testing.assert_allclose(got.samples[0], want_k, atol=TOL, rtol=0)
+            short = early_majority_at_k(pool, ks[:2], lead=lead, confidence=confidence)
+            np.testing.assert_allclose(short.values[0], want_v[:2], atol=TOL, rtol=0)
+            np.testing.assert_allclose(short.samples[0], want_k[:2], atol=TOL, rtol=0)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -153,6 +156,9 @@ def test_early_weighted_majority_equals_every_ordering(seed):
             assert got.exact.all()
             np.testing.assert_allclose(got.values[0], want_v, atol=TOL, rtol=0)
             np.testing.assert_allclose(got.samples[0], want_k, atol=TOL, rtol=0)
+            short = early_weighted_majority_at_k(pool, ks[:2], lead=lead, confidence=confidence)
+            np.testing.assert_allclose(short.values[0], want_v[:2], atol=TOL, rtol=0)
+            np.testing.assert_allclose(short.samples[0], want_k[:2], atol=TOL, rtol=0)
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -189,6 +195,24 @@ def test_eight_samples_every_rule():
     got = verifier_threshold_at_k(pool, ks, tau=0.75)
     want = every_ordering_threshold(correct, rewards, 0.75)
     np.testing.assert_allclose([got.values[0], got.samples[0]], want, atol=TOL, rtol=0)
+
+
+def test_budgets_below_the_cluster_sizes():
+    """k_max below a cluster's size: the program counts only to k_max but draws by the sizes."""
+    clusters = ["a"] * 5 + ["b", None]
+    correct = [True] * 5 + [False, False]
+    pool = Pool.from_problems([correct], [clusters], [[1.0, 0.5, 0.5, 0.25, 0.25, 1.0, 0.0]])
+    ks = np.array([3, 1, 2])
+    for lead, confidence in [(3, None), (None, 0.8), (2, 0.9)]:
+        got = early_majority_at_k(pool, ks, lead=lead, confidence=confidence)
+        want_v, want_k = every_ordering_vote(clusters, correct, [1.0] * 7, lead, confidence)
+        np.testing.assert_allclose(got.values[0], want_v[ks - 1], atol=TOL, rtol=0)
+        np.testing.assert_allclose(got.samples[0], want_k[ks - 1], atol=TOL, rtol=0)
+    rewards = pool.reward.tolist()
+    got = early_weighted_majority_at_k(pool, ks, lead=1.0)
+    want_v, want_k = every_ordering_vote(clusters, correct, rewards, 1.0, None)
+    np.testing.assert_allclose(got.values[0], want_v[ks - 1], atol=TOL, rtol=0)
+    np.testing.assert_allclose(got.samples[0], want_k[ks - 1], atol=TOL, rtol=0)
 
 
 def test_many_problems_at_once_match_one_at_a_time():

@@ -182,7 +182,8 @@ def _chain(
     """The exact program for one problem; writes ``values`` and ``samples`` (K,).
 
     Slots ``cls_lo[c]:cls_lo[c+1]`` hold class c's counts, sorted descending (each at most
-    ``cls_mu[c]``); incrementing the first slot of a run keeps them sorted. The class's rank moves
+    ``cls_mu[c]``, the samples each member holds, and at most the last draw); incrementing the
+    first slot of a run keeps them sorted. The class's rank moves
     by C(y + r - 1, r - 1) when the slot at position j of its c slots goes from y to y + 1
     (r = c - j), read from ``step[step_lo[c] + y * c + r - 1]``, times the class's radix."""
     n_slots, n_classes, n_voters = len(slot_voter), len(cls_mu), len(q)
@@ -461,7 +462,7 @@ def _exact_arrays(classes: dict[str, np.ndarray], exact: np.ndarray) -> dict[str
     keep = np.isin(classes["problem"], exact)
     classes = {key: value[keep] for key, value in classes.items()}
     prob, cluster = classes["problem"], classes["cluster"]
-    c, mu = classes["c"], classes["mu_eff"]
+    c, mu = classes["c"], classes["mu_eff"]  # counts never pass mu_eff: ranks need no more
     row = np.searchsorted(exact, prob)
     cls_off = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(exact)))])
     cls_lo = np.concatenate([[0], np.cumsum(c)])
@@ -493,7 +494,7 @@ def _exact_arrays(classes: dict[str, np.ndarray], exact: np.ndarray) -> dict[str
         "slot_off": cls_lo[cls_off],
         "voter_off": voter_off,
         "cls_lo": cls_lo,
-        "cls_mu": mu,
+        "cls_mu": classes["mu"],  # the samples each member holds: the draw probabilities
         "cls_radix": radix,
         "step_lo": step_lo[:-1],
         "step": step,
