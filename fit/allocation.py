@@ -101,7 +101,8 @@ def _choose(value: np.ndarray, cost: np.ndarray, budgets: np.ndarray) -> _Policy
     if len(dk):
         steps[1:] = np.cumsum(np.eye(groups, dtype=np.int64)[seg_g], axis=0)
     taken = steps[full]  # (budgets, groups)
-    padded = np.array([h + [h[-1]] for h in _pad(hulls)], dtype=np.int64)
+    width = max(len(h) for h in hulls) + 1  # each hull repeats its last vertex to this width
+    padded = np.array([h + [h[-1]] * (width - len(h)) for h in hulls], dtype=np.int64)
     cols = np.arange(groups)[None, :]
     lo = padded[cols, taken]
     hi = lo.copy()
@@ -114,12 +115,6 @@ def _choose(value: np.ndarray, cost: np.ndarray, budgets: np.ndarray) -> _Policy
         theta[rows, g] = np.clip(share, 0.0, 1.0)
         hi[rows, g] = padded[g, taken[rows, g] + 1]
     return _Policy(lo, hi, theta, feasible)
-
-
-def _pad(hulls: list[list[int]]) -> list[list[int]]:
-    """Hulls repeated at their last vertex to one length."""
-    width = max(len(h) for h in hulls)
-    return [h + [h[-1]] * (width - len(h)) for h in hulls]
 
 
 def _score(policy: _Policy, value: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -183,6 +178,8 @@ def _crossfit(values, costs, budgets, weight, half, binner) -> dict[str, np.ndar
         chosen_in = np.bincount(labels, weights=weight * choose, minlength=groups)
         held_in = np.bincount(labels, weights=weight * held, minlength=groups)
         both = (chosen_in > 0) & (held_in > 0)
+        if not both.any():
+            return {key: np.full(len(budgets), np.nan) for key in keys}
         share = np.where(both, chosen_in, 0.0) / chosen_in[both].sum()
         tables = []
         for table in (values, costs):
@@ -268,8 +265,8 @@ class Allocation:
         head = [
             f"compute-optimal allocation over {len(self.bins)} bins ({self.difficulty} difficulty),"
             f" {self.n_problems} problems, {len(self.configs)} configurations",
-            "  cross-fitted: chosen on one half of the problems, evaluated on the other, swapped;"
-            f" {pct} paired bootstrap over problems ({self.n_boot} replicates, seed {self.seed})",
+            "  cross-fitted: chosen on one half of the problems, evaluated on the other, swapped",
+            f"  {pct} paired bootstrap over problems ({self.n_boot} replicates, seed {self.seed})",
             f"  {'budget':>10}{'allocated':>11}{'cost':>10}{'uniform':>10}{'cost':>10}"
             f"{'gain':>9}{pct + ' interval':>22}",
         ]
