@@ -3,6 +3,7 @@
 Arrays and DataFrames in, results out; nothing here knows about files, runs or models.
 """
 
+from fit.allocation import Allocation, allocate
 from fit.backtest import Backtest, backtest, backtest_beta
 from fit.beta import BetaFit, pass_at_k
 from fit.claims import Claim, beats_everywhere
@@ -21,6 +22,7 @@ from fit.optimal import (
 __all__ = [
     "CURVE_FAMILIES",
     "FAMILIES",
+    "Allocation",
     "Backtest",
     "BetaFit",
     "Claim",
@@ -30,6 +32,7 @@ __all__ = [
     "Param",
     "Selection",
     "OptimalSize",
+    "allocate",
     "backtest",
     "backtest_beta",
     "beats_everywhere",

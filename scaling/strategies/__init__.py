@@ -3,15 +3,18 @@
 Each module defines one ``Strategy`` subclass (``scaling.strategies.base``) and exposes it as
 ``STRATEGY``; adding a strategy is one module, one line here, and its tests.
 
-================== ==================== ==============================================
-name               module               what it does
-================== ==================== ==============================================
-greedy             greedy               the temperature-0 sample (k = 1)
-pass               coverage             pass@k, oracle coverage (a ceiling)
-majority           majority             majority vote over k samples
-best_of_n          best_of_n            the reward model's top sample of k
-weighted_majority  weighted_majority    votes weighted by reward
-================== ==================== ==============================================
+======================== ======================== ==========================================
+name                     module                   what it does
+======================== ======================== ==========================================
+greedy                   greedy                   the temperature-0 sample (k = 1)
+pass                     coverage                 pass@k, oracle coverage (a ceiling)
+majority                 majority                 majority vote over k samples
+best_of_n                best_of_n                the reward model's top sample of k
+weighted_majority        weighted_majority        votes weighted by reward
+early_majority           early_majority           majority, stopping once the leader is safe
+early_weighted_majority  early_weighted_majority  the same on summed rewards
+verifier_threshold       verifier_threshold       the first sample the reward model accepts
+======================== ======================== ==========================================
 
 On the command line a strategy is ``name`` or ``name:param=value,param=value``; several are
 separated by commas (``majority,early_majority:lead=2,k_max=64``: a ``param=value`` word
@@ -34,6 +37,9 @@ STRATEGIES: dict[str, str] = {
     "majority": "majority",
     "best_of_n": "best_of_n",
     "weighted_majority": "weighted_majority",
+    "early_majority": "early_majority",
+    "early_weighted_majority": "early_weighted_majority",
+    "verifier_threshold": "verifier_threshold",
 }
 
 __all__ = [
@@ -57,12 +63,14 @@ def strategy_class(name: str, argument: str = "strategies") -> type[Strategy]:
 
 
 def default_strategies() -> list[Strategy]:
-    """Every registered strategy that needs no parameter, with its defaults."""
+    """The strategies replayed when none are named: every registered one with a default
+    instance (``Strategy.defaults``; those whose parameters are in a reward model's units have
+    none)."""
     out = []
     for name in STRATEGIES:
         cls = strategy_class(name)
-        if all(f.default is not dataclasses.MISSING for f in dataclasses.fields(cls)):
-            out.append(cls())
+        if cls.defaults is not None:
+            out.append(cls(**cls.defaults))
     return out
 
 
@@ -94,6 +102,16 @@ def _one(spec: str, argument: str) -> Strategy:
         if not eq:
             raise ArgumentError(argument, spec, f"write parameters as name=value, not {word!r}")
         values[key.strip()] = _convert(cls, key.strip(), text.strip(), spec, argument)
+    missing = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in values
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        example = ",".join(f"{m}=VALUE" for m in missing)
+        raise ArgumentError(argument, spec, f"set {', '.join(missing)}: {cls.name}:{example}")
     try:
         return cls(**values)
     except (TypeError, ValueError) as e:

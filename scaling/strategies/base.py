@@ -74,6 +74,7 @@ class Strategy(ABC):
     estimator: ClassVar[str] = "exact"  # "exact", or "exact or Monte Carlo (with its error)"
     greedy: ClassVar[bool] = False  # uses the temperature-0 sample (k = 1) instead of the pool
     adaptive: ClassVar[bool] = False  # stops early: draws E[K] <= k samples, k is its cap
+    defaults: ClassVar[dict[str, object] | None] = {}  # its default instance (None: none)
 
     @property
     def deployable(self) -> bool:
@@ -99,7 +100,10 @@ class Strategy(ABC):
 
     @property
     def short(self) -> str:
-        """The short label, with the parameters: ``maj``, ``es-maj:lead=2``."""
+        """The short label, with the parameters unless they are the defaults: ``maj``,
+        ``es-maj``, ``es-maj:lead=2``."""
+        if self.params == (self.defaults or {}):
+            return self.label
         return self.key.replace(self.name, self.label, 1)
 
     def own_ks(self, ks: np.ndarray) -> np.ndarray:
