@@ -88,7 +88,7 @@ def test_fit_report_frames_render_as_they_are(built, tmp_path):
         frames = explorer_frames(runs, report=report)
     data = embedded_data(write_explorer(tmp_path / "p.html", **frames).read_text())
     (ds,) = data["datasets"]
-    assert len(ds["configs"]) == 6 and ds["frontier"] and ds["law"]
+    assert len(ds["configs"]) == 9 and ds["frontier"] and ds["law"]  # 3 sizes x 3 strategies
     assert all(c["levels"] for c in ds["configs"])  # the problems carry levels
 
 
@@ -104,7 +104,7 @@ def test_cli_writes_the_page_from_runs(built):
     assert ds["title"] == "toy problems" and ds["n_problems"] == N_PROBLEMS
     assert [m["model"] for m in ds["models"]] == [m for m, _, _ in MODELS]
     assert {(c["model"], c["strategy"]) for c in ds["configs"]} == {
-        (m, s) for m, _, _ in MODELS for s in ("pass", "majority")
+        (m, s) for m, _, _ in MODELS for s in ("pass", "majority", "early_majority:confidence=0.95")
     }
     for c in ds["configs"]:
         assert c["points"]["k"] == list(range(1, N_SAMPLES + 1))

@@ -82,12 +82,21 @@ def _labels(group):
 
 
 def test_identical_strategies_tie_at_one_sample(report):
-    """At k = 1 majority, best-of-n and weighted majority are the same draw: margin 0 and
-    P(best) split three ways."""
+    """At k = 1 every deployable strategy that draws from the pool (majority, best-of-n,
+    weighted majority, early-stopping majority) is the same single draw: margin 0 and P(best)
+    split four ways."""
     qwen = report.frontier[report.frontier["budget_unit"] == "samples"].iloc[0]
     assert qwen["budget"] == 1 and qwen["k"] == 1
     assert qwen["margin"] == 0.0 and (qwen["margin_low"], qwen["margin_high"]) == (0.0, 0.0)
-    assert qwen["p_best"] == pytest.approx(1 / 3, abs=1e-12)
+    options = report.options[qwen["dataset"]]
+    deployable = [report.curves[i].strategy for i in options.members if report.curves[i].deployable]
+    assert sorted(deployable) == [
+        "best_of_n",
+        "early_majority:confidence=0.95",
+        "majority",
+        "weighted_majority",
+    ]
+    assert qwen["p_best"] == pytest.approx(1 / 4, abs=1e-12)
 
 
 def test_intervals_do_not_depend_on_the_grid():

@@ -71,7 +71,7 @@ def test_info_figures_checkable_by_hand(capsys):
     assert aime["coverage"] == pytest.approx(sum(map(any, right.values())) / 45, abs=1e-12)
     assert aime["coverage"] == pytest.approx(1 / 45, abs=1e-12)
     assert aime["tokens_source"] == "mean" and aime["mean_completion_tokens"] == 476149 / 720
-    assert aime["strategies"] == "pass, majority"
+    assert aime["strategies"] == "pass, majority, early_majority:confidence=0.95"
     # Pythia-12B: coverage at 10,000 samples is the share of problems with a correct sample.
     table = [r for r in csv.DictReader((RAW / "samples/llmonk_pythia_math_counts.csv").open())]
     table = [r for r in table if r["model"] == "Pythia 12B"]
@@ -93,7 +93,7 @@ def test_info_default_runs_table(capsys, monkeypatch):
     rows = info_json(capsys)
     assert rows["mistral-large-2402"]["params"] is None  # unknown size: shown, no crash
     assert rows["qwen2.5-math-instruct"]["strategies"] == (
-        "pass, majority, best_of_n, weighted_majority"
+        "pass, majority, best_of_n, weighted_majority, early_majority:confidence=0.95"
     )
 
 

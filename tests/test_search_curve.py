@@ -79,7 +79,13 @@ def report(runs):
 
 def test_widths_form_one_curve_per_strategy(runs, report):
     rebase = [(c, f) for c, f in zip(report.curves, report.fits, strict=True) if c.run == REBASE]
-    assert {c.strategy for c, _ in rebase} == {"pass", "majority", "best_of_n", "weighted_majority"}
+    assert {c.strategy for c, _ in rebase} == {
+        "pass",
+        "majority",
+        "best_of_n",
+        "weighted_majority",
+        "early_majority:confidence=0.95",
+    }
     for c, f in rebase:
         assert c.method == "rebase" and c.model == "toy-1b"
         assert c.label == f"{REBASE} / {c.strategy}"
@@ -121,7 +127,7 @@ def test_frontier_and_explorer_name_the_configuration(runs, report, tmp_path):
     data = embedded_data(write_explorer(tmp_path / "page.html", **frames).read_text())
     (ds,) = data["datasets"]
     configs = [c for c in ds["configs"] if c["run"] == REBASE]
-    assert len(configs) == 4
+    assert len(configs) == 5
     for c in configs:
         assert c["points"]["k"] == list(WIDTHS) and c["curve"] is not None
     chosen = {ds["configs"][i]["run"] for i in ds["frontier"]["config"]}

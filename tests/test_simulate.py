@@ -95,7 +95,14 @@ def test_table_holds_exact_values_with_k_capped_per_problem(toy):
     sim = simulate([toy], bootstrap=50, seed=1)
     t = sim.table
     assert list(t.columns) == TABLE_COLUMNS
-    assert set(t["strategy"]) == {"greedy", "pass", "majority", "best_of_n", "weighted_majority"}
+    assert set(t["strategy"]) == {
+        "greedy",
+        "pass",
+        "majority",
+        "best_of_n",
+        "weighted_majority",
+        "early_majority:confidence=0.95",
+    }
     pooled = toy.samples()
     pooled = pooled[~pooled["greedy"]]
     groups = [g for _, g in pooled.groupby("problem_id", observed=True)]
@@ -242,8 +249,8 @@ def test_search_runs_are_not_subsampled(tmp_path):
     ("kwargs", "message"),
     [
         ({"strategies": ["vote"]}, "strategies='vote'"),
-        ({"budgets": "1,x"}, "budgets="),
-        ({"budgets": [0, 2]}, "positive"),
+        ({"ks": "1,x"}, "ks="),
+        ({"ks": [0, 2]}, "positive"),
         ({"agg": "max"}, "agg="),
         ({"cost": "exact"}, "cost="),
         ({"by": "subject"}, "by="),
@@ -259,7 +266,7 @@ def test_bad_options_are_one_line_errors(toy, kwargs, message):
 def test_budgets_beyond_the_samples_are_reported(toy):
     sim = simulate([toy], ["pass"], "2,6,50", bootstrap=0)
     assert sorted(sim.table["k"]) == [2, 6]
-    assert any("budgets 50 exceed" in n for n in sim.notices)
+    assert any("k = 50 exceed" in n for n in sim.notices)
     assert sorted(simulate([toy], ["pass"], "all", bootstrap=0).table["k"]) == [1, 2, 3, 4, 5, 6]
 
 
@@ -325,7 +332,7 @@ def test_raw_qwen_file_replayed_equals_the_plain_computation(tmp_path):
             row = {"problem_id": str(r["idx"]), "sample_idx": i, "answer": p, "cluster": p}
             rows.append(row | {"correct": s, "reward": x[0]})
     run = make_run(tmp_path / "raw", rows, problems=[str(i) for i in range(100)])
-    per = simulate([run], budgets=[8], bootstrap=0).per_problem
+    per = simulate([run], ks=[8], bootstrap=0).per_problem
     got = per.pivot_table(index="problem_id", columns="strategy", values="value")
     want = raw_reference()
     for strategy in ("majority", "best_of_n", "pass"):
@@ -335,7 +342,7 @@ def test_raw_qwen_file_replayed_equals_the_plain_computation(tmp_path):
 @needs_raw
 def test_embedded_qwen_run_at_k8_equals_the_raw_file():
     run = Run.open(data_dir() / "runs" / "qwen25-math-cot100")
-    per = simulate([run], budgets=[8], bootstrap=0).per_problem
+    per = simulate([run], ks=[8], bootstrap=0).per_problem
     got = per.pivot_table(index="problem_id", columns="strategy", values="value")
     want = raw_reference()
     # the store re-grades with math-verify: it agrees with the file's scores on all problems

@@ -16,9 +16,10 @@ early_weighted_majority  early_weighted_majority  the same on summed rewards
 verifier_threshold       verifier_threshold       the first sample the reward model accepts
 ======================== ======================== ==========================================
 
-On the command line a strategy is ``name`` or ``name:param=value,param=value``; several are
-separated by commas (``majority,early_majority:lead=2,k_max=64``: a ``param=value`` word
-belongs to the strategy before it).
+On the command line a strategy is ``name`` (its default parameters) or
+``name:param=value,param=value``; several are separated by commas
+(``majority,early_majority:lead=2,k_max=64``: a ``param=value`` word belongs to the strategy
+before it).
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ def _one(spec: str, argument: str) -> Strategy:
         if not eq:
             raise ArgumentError(argument, spec, f"write parameters as name=value, not {word!r}")
         values[key.strip()] = _convert(cls, key.strip(), text.strip(), spec, argument)
+    if not values and cls.defaults:  # a bare name is the default instance
+        values = dict(cls.defaults)
     missing = [
         f.name
         for f in dataclasses.fields(cls)
