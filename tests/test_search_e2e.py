@@ -215,7 +215,7 @@ def test_rebase_and_sampling_share_one_frontier(tiny, reference_run, rebase_run,
     assert set(table["k"]) == {WIDTH}  # not subsampled: k is the width
     # compute = all expansion tokens x 2N, per problem
     expected = 2 * search_run.params * search_run.problems()["search_tokens"].mean()
-    assert table["flops"].to_numpy() == pytest.approx(expected, rel=1e-12)
+    assert table["cost"].to_numpy() == pytest.approx(expected, rel=1e-12)
 
     report = fit_runs([sampling_run, search_run], bootstrap=20)
     assert set(report.table["dataset"]) == {"problems"}  # one data set, one frontier
