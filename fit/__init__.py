@@ -10,6 +10,7 @@ from fit.families import CURVE_FAMILIES, FAMILIES, Family, Param
 from fit.frontier import Selection, budget_grid, pareto_front, select_best
 from fit.law import Dataset, LawFit, fit_law, fit_laws, select_by_aic
 from fit.optimal import SizeLaw, optimal_size, size_exponent
+from fit.rows import fit_rows
 
 __all__ = [
     "CURVE_FAMILIES",
@@ -29,6 +30,7 @@ __all__ = [
     "budget_grid",
     "fit_law",
     "fit_laws",
+    "fit_rows",
     "optimal_size",
     "pareto_front",
     "select_best",
