@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from scaling.laws import fit_table
 
 # Besiroglu et al. 2024's refit of Chinchilla (E, A, alpha, B, beta)
 BESIROGLU = (1.8172, 482.01, 0.3478, 2085.43, 0.3658)
+FIXTURE = Path(__file__).parent / "fixtures" / "training_runs.csv"  # 80 rows of that law
 
 
 def cli(capsys, *args):
@@ -184,6 +186,20 @@ def test_cli_table_json_csv(capsys, chin_csv, tmp_path):
     np.testing.assert_allclose(frame["estimate"], list(data["params"].values()))
     code, out, err = cli(capsys, *base, "--backtest-on", "params", "--format", "json")
     assert json.loads(out)["backtest"]["on"] == "params"
+
+
+def test_readme_command_on_the_fixture(capsys):
+    code, out, err = cli(
+        capsys, "law", FIXTURE, "--law", "chinchilla", "--x", "params,tokens", "--y", "loss"
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= 80 and "1000 refits converged" in out
+    names = ["E", "A", "alpha", "B", "beta"]
+    rows = {ln.split()[0]: ln.split()[1:] for ln in lines if ln.split()[:1] in [[n] for n in names]}
+    for name, truth in zip(names, BESIROGLU, strict=True):
+        _, _, low, high = map(float, rows[name])
+        assert low <= truth <= high, out
 
 
 def bad_csv(tmp_path, text: str):
