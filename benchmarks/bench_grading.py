@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scaling import grading
+from scaling.graders import get_grader, symbolic
 from scaling.grading import extract_answer, grade
 from scaling.paths import data_dir
 
@@ -59,7 +60,7 @@ def timed(fn) -> tuple[float, object]:
     """Time ``fn`` from cold caches (ours and sympy's) in this process."""
     from sympy.core.cache import clear_cache
 
-    grading._parse.cache_clear()
+    symbolic._parse.cache_clear()
     clear_cache()
     start = time.perf_counter()
     out = fn()
@@ -74,7 +75,8 @@ def main() -> None:
     rows = [("math-verify per sample (baseline)", base_s, base_correct)]
     for label, workers in (("grade, in-process", 0), ("grade, process pool", None)):
         if workers is None:  # a fresh pool, started (and cold) before the clock runs
-            grading._run_pool([("1", ("1",))] * 8, 5.0, os.cpu_count() or 1, lambda n: None)
+            warm = [("1", ("1",))] * 8
+            grading._run_pool(warm, 5.0, os.cpu_count() or 1, lambda n: None, get_grader("math"))
         seconds, graded = timed(lambda w=workers: grade(preds, refs, problem_ids=ids, workers=w))
         rows.append((label, seconds, sum(g.correct for g in graded)))
     distinct = len(set(zip(ids, preds, strict=True)))

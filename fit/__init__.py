@@ -18,6 +18,7 @@ from fit.optimal import (
     optimal_size,
     size_exponent,
 )
+from fit.rows import fit_rows
 
 __all__ = [
     "CURVE_FAMILIES",
@@ -42,6 +43,7 @@ __all__ = [
     "fit_law",
     "fit_laws",
     "fit_optimal_size",
+    "fit_rows",
     "optimal_size",
     "pareto_front",
     "select_best",

@@ -14,7 +14,7 @@ import typer
 
 from scaling.errors import ArgumentError, ScalingError
 
-COMMANDS = ("importing", "info", "simulate", "fit", "explore", "collect")
+COMMANDS = ("importing", "info", "simulate", "fit", "law", "explore", "collect")
 
 app = typer.Typer(
     name="scaling",

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scaling import grading
+from scaling.graders import get_grader
 from scaling.grading import Grade, cluster_answers, extract_answer, grade, normalize_answer
 
 
@@ -34,6 +35,18 @@ from scaling.grading import Grade, cluster_answers, extract_answer, grade, norma
         ("", None),
         (None, None),
         ("unbalanced \\boxed{3", None),
+        # markdown bold ends the answer
+        ("**ANSWER: 62** (as this is the sum of the roots)", "62"),
+        ("**Answer:** 62", "62"),
+        ("Answer: **62**", "62"),
+        ("Answer: **62** because both roots are positive", "62"),
+        ("**The final answer is 62** since m + n = 62", "62"),
+        ("The answer is **62**.", "62"),
+        ("**Final Answer**: 62", "62"),
+        ("**Answer:** \\boxed{62} (as shown)", "62"),  # a box on the line is first choice
+        ("**Answer:** $62$ (since n = 6)", "62"),
+        ("ANSWER: $a = 2$ or $a = 10$", "$a = 2$ or $a = 10$"),  # more math follows: whole
+        ("ANSWER: 2**10", "2**10"),  # not bold
     ],
 )
 def test_extract_answer(text, expected):
@@ -156,18 +169,18 @@ def test_power_tower_does_not_hang_in_process():
     assert not g.correct and time.monotonic() - start < 20
 
 
-def hang_on_marked(items, seconds):
+def hang_on_marked(items, seconds, grader):
     """A pool task that never returns when it meets the answer "hang" (an uninterruptible hang)."""
     if any("hang" in preds for _, preds in items):
         time.sleep(3600)
-    return grading._grade_batch(items, seconds)
+    return grading._grade_batch(items, seconds, grader)
 
 
 def test_parent_deadline_turns_a_hung_answer_into_a_failed_grade(monkeypatch):
     monkeypatch.setattr(grading, "CHUNK", 2)
     groups = [("1", ("1", "hang", "2")), ("5", ("5",)), ("7", ("7", "8"))]
     done = []
-    results = grading._run_pool(groups, 0.2, 2, done.append, fn=hang_on_marked)
+    results = grading._run_pool(groups, 0.2, 2, done.append, get_grader("math"), hang_on_marked)
     (k1, c1, n1), (k2, c2, n2), (k3, c3, n3) = results[0]
     assert (k1, c1, n1) == ("1", True, None) and (k3, c3, n3) == ("2", False, None)
     assert (k2, c2) == ("hang", False) and "grading did not finish" in n2
