@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fit import Claim
+from fit import Allocation, Claim, allocate
 from fit.results import percentile_interval
 from scaling.compute_optimal import ComputeOptimal, compute_optimal
 from scaling.costs import CostModel, cost_model
@@ -38,7 +38,7 @@ from scaling.frontier import (
     pareto_points,
     replay_ks,
 )
-from scaling.simulate import BOOTSTRAP, load_runs, run_labels, simulate
+from scaling.simulate import BOOTSTRAP, RunData, load_runs, run_labels, simulate
 from scaling.store import Run
 from scaling.strategies import Strategy, default_strategies, parse_strategies
 
@@ -56,6 +56,7 @@ class FitReport:
     pareto: pd.DataFrame
     optimal: list[ComputeOptimal]
     claims: list[Claim]
+    allocations: list[tuple[Curve, Allocation]]  # each allocated curve's gain over uniform
     law: str
     cost: str
     units: dict[str, str]  # per data set: the budget unit
@@ -136,6 +137,11 @@ class FitReport:
                 "curves": curves,
                 "optimal_size": [o.to_dict() for o in self.optimal],
                 "claims": [c.to_dict() for c in self.claims],
+                "allocations": [
+                    {"dataset": c.dataset, "run": c.run, "strategy": c.strategy}
+                    | {"gain": a.to_frame().to_dict(orient="records")}
+                    for c, a in self.allocations
+                ],
                 "pareto": self.pareto.to_dict(orient="records"),
                 "notes": self.notes,
                 "simulator_notices": self.notices,
@@ -308,6 +314,11 @@ def fit_runs(
         paretos.append(pareto_points(local, ranked))
         optimal += compute_optimal(curves, fits, opt, unit=units[ds], delta=delta, level=level)
     claims = claims_at(curves, per_dataset, compare or [])
+    allocations = [
+        (c, allocation_gain(c, loaded[c.dataset], bootstrap=bootstrap, level=level))
+        for c in curves
+        if c.strategy.split(":")[0] == "allocated"
+    ]
     if progress is not None:
         progress("frontier, optimal size and claims")
     info = {}
@@ -330,6 +341,7 @@ def fit_runs(
         pareto=pd.concat(paretos, ignore_index=True) if paretos else pd.DataFrame(),
         optimal=optimal,
         claims=claims,
+        allocations=allocations,
         law=law,
         cost=model.key,
         units=units,
@@ -339,4 +351,26 @@ def fit_runs(
         notes=notes,
         notices=[n for ds in groups for n in notices[ds]],
         datasets=info,
+    )
+
+
+def allocation_gain(curve: Curve, runs: list[RunData], *, bootstrap: int, level: float):
+    """The allocation of an ``allocated`` curve, with its cross-fitted gain over the best uniform
+    configuration at the curve's design budgets (mean samples per problem) and its paired
+    bootstrap interval through split, binning, choice and evaluation (``fit.allocate``)."""
+    data = next(d for d in runs if d.run.run_id == curve.points["run_id"].iloc[0])
+    (strategy,) = parse_strategies([curve.strategy])
+    ks = curve.k.astype(np.int64)
+    values, samples, _, names = strategy.configurations(data.cache, ks)
+    return allocate(
+        values,
+        samples,
+        ks.astype(float),
+        n_bins=strategy.bins,
+        configs=names,
+        difficulty=f"{strategy.difficulty} (cross-fitted)",
+        n_boot=bootstrap,
+        level=level,
+        seed=data.cache.seed,
+        **strategy.bins_of(data.cache),
     )

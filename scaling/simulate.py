@@ -284,12 +284,13 @@ def _load(run: Run, label: str, agg: str, seed: int, mc_samples: int) -> RunData
         search_rm_tokens = problems["search_rm_tokens"].to_numpy(dtype=float, na_value=np.nan)
         search_rm_tokens = search_rm_tokens[has]
     stream = np.random.SeedSequence([seed, zlib.crc32(run.run_id.encode())])
+    levels = problems["level"].to_numpy(dtype=float, na_value=np.nan)[has]
     return RunData(
         run=run,
         label=label,
         problem_ids=ids[has],
-        levels=problems["level"].to_numpy(dtype=float, na_value=np.nan)[has],
-        cache=Cache(pool, greedy_value, int(stream.generate_state(1)[0]), mc_samples),
+        levels=levels,
+        cache=Cache(pool, greedy_value, int(stream.generate_state(1)[0]), mc_samples, levels),
         work=Workload(
             prompt, completion, completion_sq, greedy_completion, search_tokens, search_rm_tokens
         ),

@@ -34,6 +34,7 @@ def strategies(run: Run, table=None) -> list[str]:
         "clusters": None if t.num_rows > t.column("cluster").null_count else "clusters",
         "rewards": None if rewarded else "rewards",
         "greedy": None if greedy else "greedy",
+        "levels": None,
     }
     return [s.key for s in default_strategies() if s.lacks(lacking) is None]
 

@@ -111,7 +111,9 @@ def frontier_lines(report: Any, dataset: str) -> list[str]:
     if marked.any() or (not ranked and front["ceiling_source"].ne("exact").any()):
         notes.append("k* extrapolated, k~ interpolated by the curve's law; others exact replays")
     if ranked and front["ceiling"].notna().any():
-        notes.append(f"oracle ceiling (pass@k) up to {100 * front['ceiling'].max():.1f}%")
+        top = front.loc[front["ceiling"].idxmax()]
+        label = _label(top["ceiling_config"].split(" @ k=")[0].split(" / ")[-1])
+        notes.append(f"oracle ceiling ({label}) up to {100 * top['ceiling']:.1f}%")
     return lines + ["  " + n for n in notes]
 
 
@@ -140,6 +142,16 @@ def optimal_lines(o: Any) -> list[str]:
         f"{o.slope_range[0]:.1e}-{o.slope_range[1]:.1e} {o.cost_unit}",
     ]
     return [line.replace("e+", "e") for line in lines]
+
+
+def allocation_lines(curve: Any, a: Any) -> list[str]:
+    """The allocation's cross-fitted gain over the best uniform configuration at equal mean
+    samples, at up to four budgets (powers of two)."""
+    head = f"{_label(curve.strategy)} {shorten(curve.model, 24)}: cross-fitted gain over uniform"
+    shown = [i for i, b in enumerate(a.budgets) if int(b) & (int(b) - 1) == 0 and b > 1][:4]
+    gains = [_interval(a.gain[i], *a.gain_ci[i], signed=True) for i in shown]
+    cells = [f"k={a.budgets[i]:g} {g}" for i, g in zip(shown, gains, strict=True)]
+    return [head, "  " + "  ".join(cells) + " pts"]
 
 
 def _law_table(report: Any, dataset: str) -> Any:
@@ -184,6 +196,9 @@ def _print(report: Any, details: bool) -> None:
                 console.print(line, overflow="ellipsis", no_wrap=True, markup=False)
         for o in (o for o in report.optimal if o.dataset == dataset):
             for line in optimal_lines(o):
+                console.print(line, markup=False, overflow="fold")
+        for c, a in (x for x in report.allocations if x[0].dataset == dataset):
+            for line in allocation_lines(c, a):
                 console.print(line, markup=False, overflow="fold")
         if details:
             console.print(_law_table(report, dataset))

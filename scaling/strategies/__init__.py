@@ -14,6 +14,7 @@ weighted_majority        weighted_majority        votes weighted by reward
 early_majority           early_majority           majority, stopping once the leader is safe
 early_weighted_majority  early_weighted_majority  the same on summed rewards
 verifier_threshold       verifier_threshold       the first sample the reward model accepts
+allocated                allocated                strategy and k chosen per difficulty bin
 ======================== ======================== ==========================================
 
 On the command line a strategy is ``name`` (its default parameters) or
@@ -41,6 +42,7 @@ STRATEGIES: dict[str, str] = {
     "early_majority": "early_majority",
     "early_weighted_majority": "early_weighted_majority",
     "verifier_threshold": "verifier_threshold",
+    "allocated": "allocated",
 }
 
 __all__ = [

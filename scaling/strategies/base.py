@@ -21,19 +21,21 @@ import numpy as np
 
 from scaling.estimators import Pool
 
-NEEDS = ("clusters", "rewards", "greedy")
+NEEDS = ("clusters", "rewards", "greedy", "levels")
 
 
 @dataclass(frozen=True)
 class Cache:
     """What a strategy sees of one run: the pooled samples, the greedy samples' mean
-    correctness per problem (NaN where a problem has none), and the run's own Monte Carlo
-    stream (``seed``, ``mc_samples`` random subsets per problem and budget where not exact)."""
+    correctness per problem (NaN where a problem has none), the run's own Monte Carlo stream
+    (``seed``, ``mc_samples`` random subsets per problem and budget where not exact), and the
+    problems' difficulty levels (NaN where unknown)."""
 
     pool: Pool
     greedy: np.ndarray
     seed: int = 0
     mc_samples: int = 256
+    levels: np.ndarray | None = None
 
     def lacking(self) -> dict[str, str | None]:
         """Per need of ``NEEDS``, what this run lacks for it (a phrase), None if nothing."""
@@ -47,6 +49,9 @@ class Cache:
             "clusters": "answer clusters" if pool.cluster is None else None,
             "rewards": missing_rewards,
             "greedy": None if np.isfinite(self.greedy).any() else "temperature-0 samples",
+            "levels": None
+            if self.levels is not None and np.isfinite(self.levels).all()
+            else "a difficulty level for every problem",
         }
 
 
@@ -83,11 +88,11 @@ class Strategy(ABC):
 
     @property
     def params(self) -> dict[str, object]:
-        """The parameters that were set (fields left at None are not shown)."""
+        """The parameters that differ from their field defaults."""
         return {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if getattr(self, f.name) is not None
+            if f.default is dataclasses.MISSING or getattr(self, f.name) != f.default
         }
 
     @property
