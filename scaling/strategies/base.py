@@ -19,6 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from scaling.errors import ArgumentError
 from scaling.estimators import Pool
 
 NEEDS = ("clusters", "rewards", "greedy", "levels")
@@ -132,6 +133,27 @@ class Strategy(ABC):
         scored = drawn if "rewards" in self.needs else np.zeros_like(drawn)
         variance = np.zeros_like(drawn) if mc_var is None else mc_var
         return Replay(values, drawn, scored, variance)
+
+
+@dataclass(frozen=True)
+class EarlyStopping(Strategy):
+    """Base of the strategies that stop drawing once the leader is safe: ``lead`` (the leader's
+    margin over the runner-up) and ``confidence`` (the posterior probability that the leader
+    is the modal answer) switch the two rules on; ``k_max`` fixes the cap k (else the budgets
+    are the caps)."""
+
+    adaptive = True
+
+    lead: float | None = None
+    confidence: float | None = None
+    k_max: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.lead is None and self.confidence is None:
+            raise ArgumentError("strategies", self.key, "set lead=MARGIN or confidence=P (or both)")
+
+    def own_ks(self, ks: np.ndarray) -> np.ndarray:
+        return ks if self.k_max is None else np.array([self.k_max])
 
 
 def _show(value: object) -> str:
