@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_simulate import make_run
 
 from fit import pareto_front, select_best
 from scaling.cost_comparison import _cheapest, _targets
 from scaling.costs import CostModel
 from scaling.costs.paper import Paper
 from scaling.report import fit_runs
-from test_simulate import make_run
 
 points = st.lists(
     st.tuples(st.integers(1, 10_000), st.integers(0, 100)), min_size=1, max_size=40
@@ -163,9 +163,7 @@ def test_fit_compares_cost_models_on_the_same_points(family):
 
 
 def test_a_monotone_transform_changes_no_choice(family):
-    report = fit_runs(
-        family, strategies="pass", cost=[Paper(), Squared(), Tripled()], bootstrap=20
-    )
+    report = fit_runs(family, strategies="pass", cost=[Paper(), Squared(), Tripled()], bootstrap=20)
     squared, tripled = report.comparisons
     for comparison in (squared, tripled):
         assert comparison.targets["same"].all()
