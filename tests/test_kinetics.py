@@ -77,25 +77,26 @@ def test_reproduces_kinetics_dense_cost(size, trials):
 
 def test_a_hand_computation_token_by_token():
     # N = 10, one layer, H = 2 heads, H_kv = 1, d_h = 3, float32 (4 bytes), I = 5;
-    # prompt P = 2, two samples of C = 2 tokens. Decoding a token at context L costs
-    # 2 N + 4 H d_h L FLOPs and reads 2 b H_kv d_h L bytes; the prompt's L = 2 positions are
-    # read once per step for both samples, each sample reads its own generated tokens.
+    # prompt P = 2, two samples of C = 2 tokens. Decoding the i-th token (context P + i) costs
+    # 2 N + 4 H d_h (P + i) FLOPs and reads 2 b H_kv d_h bytes per context position; the
+    # prompt's positions are read once per step for both samples, each sample reads its own.
     n, h, hkv, dh, b, intensity = 10, 2, 1, 3, 4, 5.0
     compute = traffic = 0.0
-    for _sample in range(2):
-        for i in (1, 2):
+    for i in (1, 2):  # steps
+        traffic += 2 * b * hkv * dh * 2  # the shared prompt, once per step
+        for _sample in range(2):
             compute += 2 * n + 4 * h * dh * (2 + i)
-            traffic += 2 * b * hkv * dh * i  # its own tokens (continuous: C^2 / 2 -> i)
-    traffic += 2 * (2 * b * hkv * dh * 2)  # the shared prompt, once per step
+            traffic += 2 * b * hkv * dh * i  # its own generated tokens
+    # Kinetics integrates the generated context: sum_{i<=C} i = 3 becomes C^2 / 2 = 2, so
+    # each sample has one position less, in its compute and in its traffic
+    compute -= 2 * 4 * h * dh * 1
+    traffic -= 2 * 2 * b * hkv * dh * 1
     man = {
         "model": {"name": "toy", "params": n, "n_layers": 1, "n_heads": h, "n_kv_heads": hkv}
         | {"head_dim": dh, "dtype": "float32"}
     }
-    # Kinetics sums the generated context continuously: sum_{i<=C} i ~ C^2 / 2, here 2 not 3
-    traffic_kinetics = traffic - 2 * (2 * b * hkv * dh * 1)
-    compute_kinetics = compute - 2 * (4 * h * dh * 1)
     got = price(cost_model(f"kinetics:intensity={intensity}"), man, workload([2, 2], 2), 2)
-    assert got == pytest.approx(compute_kinetics + intensity * traffic_kinetics, rel=1e-12)
+    assert got == pytest.approx(compute + intensity * traffic, rel=1e-12)
 
 
 def test_architecture_falls_back_to_the_known_model_table():

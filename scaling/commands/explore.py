@@ -48,7 +48,7 @@ def explore(
     from scaling.frontier import parse_budget_grid
 
     grid = None if budgets is None else parse_budget_grid(budgets)
-    model = chosen_costs(cost, intensity)[0]
+    cost = chosen_costs(cost, intensity)[0].key
     opened = resolve_runs(runs)
     console = Console(stderr=True)
     with progress_bar("{task.description}", console=console, transient=True) as bar:
@@ -57,7 +57,7 @@ def explore(
             opened,
             strategies=strategies,
             include_oracle=include_oracle,
-            cost=model,
+            cost=cost,
             bootstrap=bootstrap,
             seed=seed,
             budgets=grid,
