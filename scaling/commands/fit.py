@@ -171,8 +171,8 @@ def comparison_lines(comparison: Any, dataset: str) -> list[str]:
         lines += [
             f"  choices differ at {len(differ)} of {s['targets']} accuracy targets"
             + (f" ({shown} shown)" if shown < len(differ) else ""),
-            f"  x: the other's choice costs up to {s['max_b_excess']:.3g}x its own under "
-            f"{name_b}, {s['max_a_excess']:.3g}x under {name_a}",
+            f"  x: the other's choice over its own, up to {s['max_b_excess']:.3g} "
+            f"({name_b[:12]}), {s['max_a_excess']:.3g} ({name_a[:12]})",
         ]
     lines.append(
         f"  Pareto sets: {s['pareto_a']} points under {name_a}, {s['pareto_b']} under "
@@ -249,11 +249,14 @@ def _print(report: Any, details: bool) -> None:
     notes = report.notes + [n for c in report.comparisons for n in c.notes]
     for note in notes:
         console.print(f"note: {note}", markup=False, overflow="fold")
-    if report.notices and details:
-        for line in report.notices:
+    notices = report.notices + [
+        f"(cost {c.costs[1]}) {line}" for c in report.comparisons for line in c.other.notices
+    ]
+    if notices and details:
+        for line in notices:
             console.print(f"simulator: {line}", markup=False, overflow="fold")
-    elif report.notices:
-        console.print(f"simulator: {len(report.notices)} notices (--details lists them)")
+    elif notices:
+        console.print(f"simulator: {len(notices)} notices (--details lists them)")
 
 
 def claim_dataset(report: Any, claim: Any) -> str:
