@@ -14,7 +14,7 @@ carried through replay, fit, frontier and optimum.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,8 @@ import pandas as pd
 from fit import Allocation, Claim, allocate
 from fit.results import percentile_interval
 from scaling.compute_optimal import ComputeOptimal, compute_optimal
-from scaling.costs import CostModel, cost_model
+from scaling.cost_comparison import CostComparison, compare_costs
+from scaling.costs import CostModel, parse_costs
 from scaling.curves import Curve, build_curves, design_ks, search_configurations
 from scaling.errors import ArgumentError
 from scaling.fitting import CurveFit, check_law, fit_curves
@@ -66,6 +67,8 @@ class FitReport:
     notes: list[str]  # what the fit assumed or skipped
     notices: list[str]  # the simulator's notices
     datasets: dict[str, dict[str, Any]]  # per data set: title, provenance, n_problems
+    # the same fit under each further cost model of ``fit_runs(cost="a,b")``, compared
+    comparisons: list[CostComparison] = field(default_factory=list)
 
     def laws_table(self) -> pd.DataFrame:
         """One row per (curve, family) fitted: parameters, intervals, AIC, chosen, backtest."""
@@ -145,6 +148,7 @@ class FitReport:
                 "pareto": self.pareto.to_dict(orient="records"),
                 "notes": self.notes,
                 "simulator_notices": self.notices,
+                "cost_comparisons": [c.to_dict() for c in self.comparisons],
             }
         )
 
@@ -199,7 +203,7 @@ def fit_runs(
     budgets: Sequence[float] | np.ndarray | None = None,
     law: str = "auto",
     compare: list[tuple[tuple[str, str], tuple[str, str]]] | None = None,
-    cost: str | CostModel = "paper",
+    cost: str | CostModel | Sequence[str | CostModel] = "paper",
     bootstrap: int = BOOTSTRAP,
     seed: int = 0,
     level: float = 0.95,
@@ -210,13 +214,15 @@ def fit_runs(
 
     ``strategies``: as ``simulate`` (default: every parameter-free one); ``include_oracle``:
     rank pass@k with the deployable strategies (else it is the ceiling); ``budgets``: costs per
-    problem in the cost model's unit (default per data set: ``frontier.default_grid``);
+    problem in the (first) cost model's unit (default per data set: ``frontier.default_grid``);
     ``law``: a family name, "beta" or "auto"; ``compare``: claims ((model, strategy), (model,
-    strategy)); ``cost``: a cost model of ``scaling.costs``; ``progress``: a callable taking a
-    status line.
+    strategy)); ``cost``: a cost model of ``scaling.costs``, or several (``"paper,kinetics"``):
+    the report is under the first, and ``comparisons`` compares it with the same fit under each
+    other one, on its own default budget grid (``scaling.cost_comparison``); ``progress``: a
+    callable taking a status line.
     """
     check_law(law)
-    model = cost_model(cost)
+    model, *others = parse_costs(cost)
     wanted = parse_strategies(strategies) or default_strategies()
     if bootstrap < 2:
         raise ArgumentError("bootstrap", bootstrap, "need at least 2 replicates for intervals")
@@ -330,7 +336,7 @@ def fit_runs(
             "n_problems": int(table.loc[table["dataset"] == ds, "n_problems"].max()),
             "unit": units[ds],
         }
-    return FitReport(
+    report = FitReport(
         table=table,
         curves=curves,
         fits=fits,
@@ -352,6 +358,14 @@ def fit_runs(
         notices=[n for ds in groups for n in notices[ds]],
         datasets=info,
     )
+    for other in others:
+        alternative = fit_runs(
+            runs, strategies=wanted, include_oracle=include_oracle, budgets=None, law=law,
+            compare=compare, cost=other, bootstrap=bootstrap, seed=seed, level=level,
+            delta=delta, progress=progress,
+        )  # fmt: skip
+        report.comparisons.append(compare_costs(report, alternative))
+    return report
 
 
 def allocation_gain(curve: Curve, runs: list[RunData], *, bootstrap: int, level: float):

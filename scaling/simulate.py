@@ -154,6 +154,8 @@ def simulate(
                 done.append(_evaluate(data, strategy, run_ks, model))
             errors = dict.fromkeys(v.cost_error for v in done if v.cost_error)
             notices.extend(f"{label}: cost unknown: {e}" for e in errors)
+            if done and not errors:  # which architecture fields came from the known-model table
+                notices.extend(f"{label}: {n}" for n in model.notes(data.run.manifest))
             results.extend((data, v) for v in done)
             advance(label, 1)
     return _tabulate(results, bootstrap, seed, by, model, notices)
