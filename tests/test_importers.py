@@ -37,9 +37,7 @@ def files(path: Path) -> dict[str, bytes]:
 # -- inspect ------------------------------------------------------------------------------------
 def test_inspect_mock_aime(tmp_path):
     model = "llama-3-8b-instruct"
-    run, imported = import_run(
-        "inspect", AIME / model, tmp_path / "run", ImportOptions(model=model)
-    )
+    run, report = import_run("inspect", AIME / model, tmp_path / "run", ImportOptions(model=model))
     records = json.loads((AIME / model / "summaries.json").read_text())
     header = json.loads((AIME / model / "header.json").read_text())
     s = run.samples()
@@ -57,8 +55,8 @@ def test_inspect_mock_aime(tmp_path):
     assert grader["stored_correct"] == stored == 6
     assert grader["regraded_correct"] == int(s["correct"].sum()) == 2
     assert grader["agreement"] == grader["agree"] / 720 and grader["agreement"] > 0.98
-    assert imported.report["agreement with stored verdicts"] == {
-        k: grader[k] for k in imported.report["agreement with stored verdicts"]
+    assert report["agreement with stored verdicts"] == {
+        k: grader[k] for k in report["agreement with stored verdicts"]
     }
     assert "text" not in s.columns or s["text"].isna().all()
 
