@@ -24,11 +24,12 @@ Samples are keyed by ``(problem_id, greedy, sample_idx)``. What the store guaran
   byte is written: required values present, ``sample_idx`` and token counts >= 0 (int32),
   rewards and step rewards finite, unique keys, known problems. In a DataFrame, NaN is pandas'
   missing value and is stored as null.
-- **Readers verify what they read.** ``sample_table`` (behind every reader: info, simulate, fit,
-  explore) checks, once per opened run, that the keys are unique and name known problems and
-  that the run holds at least one problem and one sample, and checks every column it reads
+- **Readers verify what they read.** ``open_runs`` (behind every command that reads runs:
+  info, simulate, fit, explore) runs ``Run.check``: problem ids unique, sample keys unique and
+  naming known problems, at least one problem and one sample, from the ids and key columns
+  alone. ``sample_table`` checks the keys once per opened run and every column it reads
   (non-negative counts, finite rewards, no missing keys); ``problems`` checks ids. The first
-  violation is a one-line ``ScalingError``. ``verify`` does the same over every column.
+  violation is a one-line ``ScalingError``. ``verify`` checks every column of every file.
 - Hidden temporaries are never runs (``find_runs`` skips them); those whose writer died are
   removed by the next write beside them (``scaling.files.clean_stale``).
 """
@@ -356,7 +357,8 @@ class Run:
         self._keys: _Keys | None = None  # filled on first append, under the lock
         self._lock: files.Lock | None = None
         self._depth = 0
-        self._checked = False  # the reader's key check ran
+        self._checked = False  # the key check ran (``_check_keys``)
+        self._samples = 0  # samples it counted
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -432,8 +434,8 @@ class Run:
     def sample_table(self, columns: list[str] | None = None) -> pa.Table:
         """All samples as one Arrow table (string keys dictionary-encoded), in shard order.
 
-        Checks what it reads (see the module doc); the first call also checks the keys, and
-        that the run holds samples unless this object is writing it (holds its lock)."""
+        Checks every column it reads (see the module doc); the first call also checks the keys.
+        """
         names = list(columns or SAMPLE_SCHEMA.names)
         read = names if self._checked else list(dict.fromkeys(names + SAMPLE_KEY))
         tables = {shard: _read_parquet(shard, SAMPLE_SCHEMA, read) for shard in self.shards()}
@@ -446,19 +448,30 @@ class Run:
         return pa.concat_tables(tables.values(), promote_options="permissive").select(names)
 
     def _check_keys(self, tables: dict[Path, pa.Table]) -> _Keys:
-        """Keys unique and naming known problems; at least one sample unless writing."""
+        """Keys unique and naming known problems (``tables``: each shard's key columns)."""
         ids = self.problems()["problem_id"].tolist()
         keys = _Keys(ids)
         for shard, table in tables.items():
             keys.check(keys.encode(table, str(shard)), str(shard), stored="repeats")
             keys.add()
-        if not len(keys) and self._lock is None:
-            raise ScalingError(
-                f"{self.path}: holds no samples (a collect that wrote none?); rerun the command "
-                "that makes it, or remove it"
-            )
-        self._checked = True
+        self._checked, self._samples = True, len(keys)
         return keys
+
+    def check(self) -> Run:
+        """The readers' check of what ``verify`` checks, cheaply (the manifest was checked when
+        opened; this reads problem ids and the key columns, not answers or texts): problem ids
+        unique, sample keys unique and naming known problems, at least one problem and one
+        sample. Every command that reads runs calls it (``open_runs``); returns the run."""
+        if not self._checked:
+            self._check_keys(
+                {p: _read_parquet(p, SAMPLE_SCHEMA, SAMPLE_KEY) for p in self.shards()}
+            )
+        if not self._samples:
+            raise ScalingError(
+                f"{self.path}: holds no samples (a collect or search that stored none?); rerun "
+                "the command that makes it, or remove the run"
+            )
+        return self
 
     def samples(self, columns: list[str] | None = None, *, text: bool = False) -> pd.DataFrame:
         """Samples as a DataFrame; the ``text`` column is left out unless asked for."""
@@ -525,9 +538,12 @@ class Run:
             shards = self.shards()
             nxt = int(shards[-1].stem.split("-")[1]) + 1 if shards else 0
             out = self.path / self.SAMPLES / f"part-{nxt:05d}.parquet"
-            with files.replacing(out) as fh:
-                _write_table(fh, table)
-            self._keys.add()
+            try:
+                with files.replacing(out) as fh:
+                    _write_table(fh, table)
+            finally:
+                if out.exists():  # written, even if interrupted (Ctrl-C) after the rename
+                    self._keys.add()
         return out
 
     def update_problems(self, updates: pd.DataFrame) -> None:
@@ -796,8 +812,11 @@ def find_runs(folder: str | Path) -> list[Path]:
     return sorted(found)
 
 
-def open_runs(paths: list[str | Path]) -> list[Run]:
-    """Open several runs; a folder that holds runs below it expands to all of them."""
+def open_runs(paths: list[str | Path], *, check: bool = True) -> list[Run]:
+    """Open several runs for reading; a folder that holds runs below it expands to all of them.
+
+    ``check``: run each run's ``check`` (refusing a run ``verify`` would reject); ``verify``
+    itself opens without it, to report every run."""
     runs: list[Run] = []
     for p in map(Path, paths):
         if (p / Run.MANIFEST).is_file() or not p.is_dir():
@@ -807,4 +826,4 @@ def open_runs(paths: list[str | Path]) -> list[Run]:
         if not found:
             raise ScalingError(f"{p}: no run (run.json) in this folder; pass a run directory")
         runs.extend(Run.open(f) for f in found)
-    return runs
+    return [run.check() for run in runs] if check else runs
