@@ -40,20 +40,20 @@ from scaling.errors import ScalingError
 LOCK_NAME = ".lock"
 STALE_UNLOCKED_S = 60.0  # a temporary folder with no lock file is stale after this long
 _TEMP = re.compile(r"^\..+\.[0-9a-f]{16}\.tmp$")
-_FIXES = {
-    errno.ENOSPC: "the file system is full; free space and rerun",
-    errno.EDQUOT: "the disk quota is exhausted; free space and rerun",
-    errno.EFBIG: "the file is larger than allowed (a file-size limit); write elsewhere",
-    errno.EROFS: "the file system is read-only; write elsewhere",
-    errno.EACCES: "permission denied; write elsewhere or fix the permissions",
-    errno.EPERM: "operation not permitted (an immutable file or folder?); write elsewhere",
-    errno.EISDIR: "a folder is in the way; pass a file path",
-    errno.ENOTDIR: "a part of the path is not a folder; fix the path",
-    errno.ENOENT: "no such file or folder; fix the path",
-    errno.ELOOP: "a symbolic link is in the way; remove it or pass the real path",
-    errno.EEXIST: "something already exists there; choose another path",
-    errno.ENAMETOOLONG: "the name is too long; choose a shorter path",
-    errno.EIO: "an input/output error; check the disk",
+_FIXES = {  # the fix; the system's own message says what went wrong
+    errno.ENOSPC: "free space and rerun",
+    errno.EDQUOT: "free space (over quota) and rerun",
+    errno.EFBIG: "write elsewhere or raise the file-size limit",
+    errno.EROFS: "write elsewhere",
+    errno.EACCES: "write elsewhere or fix the permissions",
+    errno.EPERM: "write elsewhere (an immutable file or folder?)",
+    errno.EISDIR: "pass a file path",
+    errno.ENOTDIR: "a part of the path is a file; fix the path",
+    errno.ENOENT: "fix the path",
+    errno.ELOOP: "remove the symbolic link or pass the real path",
+    errno.EEXIST: "choose another path",
+    errno.ENAMETOOLONG: "choose a shorter path",
+    errno.EIO: "check the disk",
 }
 
 
@@ -67,6 +67,21 @@ def os_error(e: OSError, path: str | Path | None = None) -> ScalingError:
 def temp_path(target: Path) -> Path:
     """A fresh hidden temporary name beside ``target``."""
     return target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp"
+
+
+def new_temp_folder(target: Path) -> Path:
+    """Create a fresh hidden temporary folder beside ``target`` (mode 0o777 less the umask)."""
+    tmp = temp_path(target)
+    os.mkdir(tmp, 0o777)
+    return tmp
+
+
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` and its parents as needed; a file in the way is the one-line error."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ScalingError(f"{folder}: a file is in the way of this folder; fix the path") from None
 
 
 def fsync_dir(folder: Path) -> None:
@@ -234,7 +249,7 @@ def replacing(path: str | Path, *, make_parents: bool = True) -> Iterator[Binary
         if path.is_dir():
             raise ScalingError(f"{path}: is a folder; pass a file path")
         if make_parents:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(path.parent)
         clean_stale(path.parent)
         fd, tmp = _new_temp_file(path)
     except OSError as e:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 from collections.abc import Iterator, Mapping
@@ -193,6 +194,34 @@ def _check_values(table: pa.Table, where: str) -> None:
                 )
 
 
+def _check_statistics(path: Path) -> None:
+    """Counts >= 0 and rewards free of infinities, from a Parquet file's column statistics
+    (its footer alone; NaN never enters the statistics)."""
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (pa.ArrowException, OSError) as e:
+        raise ScalingError(f"{path}: not a readable Parquet file ({e}); restore it") from None
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for c in range(group.num_columns):
+            column = group.column(c)
+            name = column.path_in_schema.split(".")[0]
+            stats = column.statistics
+            if stats is None or not stats.has_min_max:
+                continue
+            if name in COUNT_COLUMNS and stats.min < 0:
+                raise ScalingError(
+                    f"{path}: column '{name}' holds a negative count ({stats.min}); counts are >= 0"
+                )
+            if name in ("reward", "step_rewards") and not (
+                math.isfinite(stats.min) and math.isfinite(stats.max)
+            ):
+                raise ScalingError(
+                    f"{path}: column '{name}' holds NaN or an infinity; rewards are finite "
+                    "numbers (null = no reward)"
+                )
+
+
 def _problems_table(problems: pd.DataFrame | pa.Table, where: str) -> pa.Table:
     """Problems conformed to ``PROBLEM_SCHEMA`` and checked: ids present and unique, >= 1."""
     if isinstance(problems, pd.DataFrame):
@@ -212,6 +241,10 @@ def _check_problems(table: pa.Table, where: str) -> None:
         raise ScalingError(f"{where}: column 'problem_id' has missing values")
     if pc.count_distinct(ids).as_py() != table.num_rows:
         raise ScalingError(f"{where}: duplicate problem_id values")
+
+
+APPEND_CLASH = "is already stored; append only new samples"
+STORED_TWICE = "is stored twice (a copied shard?); remove the copy or re-create the run"
 
 
 class _Keys:
@@ -256,7 +289,7 @@ class _Keys:
         pid = self.ids[key >> 33]
         return f"(problem_id {pid!r}, greedy {bool(key >> 32 & 1)}, sample_idx {key & 0xFFFFFFFF})"
 
-    def check(self, keys: np.ndarray, where: str, *, stored: str = "is already stored") -> None:
+    def check(self, keys: np.ndarray, where: str, *, clash: str = APPEND_CLASH) -> None:
         """Raise unless ``keys`` are distinct and new; then hold them as a pending level."""
         keys = keys if len(keys) < 2 or (np.diff(keys) > 0).all() else np.sort(keys)
         repeat = np.flatnonzero(keys[1:] == keys[:-1])
@@ -264,17 +297,15 @@ class _Keys:
             raise ScalingError(f"{where}: sample {self.describe(int(keys[repeat[0]]))} repeats")
         for level in self.levels:
             at = np.minimum(np.searchsorted(level, keys), len(level) - 1)
-            clash = np.flatnonzero(level[at] == keys)
-            if len(clash):
-                raise ScalingError(
-                    f"{where}: sample {self.describe(int(keys[clash[0]]))} {stored}; append "
-                    "only new samples"
-                )
+            hit = np.flatnonzero(level[at] == keys)
+            if len(hit):
+                raise ScalingError(f"{where}: sample {self.describe(int(keys[hit[0]]))} {clash}")
         self.pending = keys
 
     def add(self) -> None:
         """Hold the keys last checked (after they were written)."""
-        self.levels.append(self.pending)
+        if len(self.pending):
+            self.levels.append(self.pending)
         while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
             self.levels[-2:] = [np.sort(np.concatenate(self.levels[-2:]))]
 
@@ -452,20 +483,24 @@ class Run:
         ids = self.problems()["problem_id"].tolist()
         keys = _Keys(ids)
         for shard, table in tables.items():
-            keys.check(keys.encode(table, str(shard)), str(shard), stored="repeats")
+            keys.check(keys.encode(table, str(shard)), str(shard), clash=STORED_TWICE)
             keys.add()
         self._checked, self._samples = True, len(keys)
         return keys
 
     def check(self) -> Run:
         """The readers' check of what ``verify`` checks, cheaply (the manifest was checked when
-        opened; this reads problem ids and the key columns, not answers or texts): problem ids
-        unique, sample keys unique and naming known problems, at least one problem and one
-        sample. Every command that reads runs calls it (``open_runs``); returns the run."""
-        if not self._checked:
-            self._check_keys(
-                {p: _read_parquet(p, SAMPLE_SCHEMA, SAMPLE_KEY) for p in self.shards()}
-            )
+        opened; this reads problem ids, the key and reward columns and the Parquet statistics,
+        not answers, step scores or texts): problem ids unique, sample keys unique and naming
+        known problems, at least one problem and one sample, counts >= 0, rewards finite (NaN
+        step scores are caught where that column is read). Every command that reads runs calls
+        it (``open_runs``); returns the run."""
+        columns = [*SAMPLE_KEY, "reward"]
+        tables = {p: _read_parquet(p, SAMPLE_SCHEMA, columns) for p in self.shards()}
+        for shard, table in tables.items():
+            _check_values(table, str(shard))
+            _check_statistics(shard)
+        self._check_keys(tables)
         if not self._samples:
             raise ScalingError(
                 f"{self.path}: holds no samples (a collect or search that stored none?); rerun "
@@ -595,7 +630,7 @@ class Run:
         for shard in shards:
             table = _read_parquet(shard, SAMPLE_SCHEMA, None)
             _check_values(table, str(shard))
-            keys.check(keys.encode(table, str(shard)), str(shard), stored="repeats")
+            keys.check(keys.encode(table, str(shard)), str(shard), clash=STORED_TWICE)
             keys.add()
         if not len(keys):
             raise ScalingError(f"{self.path}: holds no samples; re-create the run")
@@ -626,7 +661,7 @@ class RunDraft:
         self._shard = None
         self._published = False
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            files.make_folder(dest.parent)
             if replace and os.path.lexists(dest):
                 self._old = self._lock_old()
             files.clean_stale(dest.parent)
@@ -640,8 +675,7 @@ class RunDraft:
 
     def _make_folder(self) -> tuple[Path, files.Lock]:
         for _ in range(100):
-            tmp = files.temp_path(self.dest)
-            os.mkdir(tmp, 0o777)
+            tmp = files.new_temp_folder(self.dest)
             lock = files.Lock(tmp / Run.LOCK, f"{tmp}: in use by another process")
             try:
                 lock.acquire()
@@ -677,7 +711,7 @@ class RunDraft:
         where = where or self.where
         table = _table_from_frame(samples, SAMPLE_SCHEMA, where)
         _check_values(table, where)
-        self.keys.check(self.keys.encode(table, where), where, stored="repeats")
+        self.keys.check(self.keys.encode(table, where), where, clash="repeats")
         self.keys.add()
         self.samples += table.num_rows
         self._pending.append(table)

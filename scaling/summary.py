@@ -43,8 +43,8 @@ def _tokens(run: Run) -> tuple[float | None, str]:
     counts = t.column("completion_tokens")
     if t.num_rows and counts.null_count == 0:
         return pc.mean(counts).as_py(), "measured"
-    tokens = run.manifest["tokens"]
-    return tokens.get("mean_completion_tokens"), tokens.get("source", "none")
+    tokens = run.meta.tokens
+    return tokens.mean_completion_tokens, tokens.source
 
 
 def summarize(runs: list[Run]) -> pd.DataFrame:
@@ -63,7 +63,7 @@ def summarize(runs: list[Run]) -> pd.DataFrame:
                 "run": str(run.path),
                 "model": run.name,
                 "params": run.params,
-                "problem_set": run.manifest["problem_set"],
+                "problem_set": run.meta.problem_set,
                 "problems": len(run.problems()),
                 "samples": len(pooled),
                 "samples_per_problem": str(n_min) if n_min == n_max else f"{n_min}-{n_max}",
