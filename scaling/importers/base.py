@@ -163,7 +163,7 @@ def count(value: Any, where: str, name: str, *, maximum: int = INT32_MAX) -> int
     """A count (None allowed): an integer in [0, ``maximum``]."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+    if type(value) is not int or not 0 <= value <= maximum:
         raise ScalingError(
             f"{where}: field '{name}' must be an integer from 0 to {maximum:,}, got {value!r:.40}"
         )
@@ -185,7 +185,7 @@ def finite_list(value: Any, where: str, name: str) -> list[float | None] | None:
         return None
     if not isinstance(value, list):
         raise ScalingError(f"{where}: field '{name}' must be a list of numbers")
-    return [finite(v, where, name) for v in value]
+    return [None if v is None else finite(v, where, name) for v in value]
 
 
 def reference(value: Any, where: str, name: str) -> str:
@@ -220,6 +220,7 @@ class Sink:
         self.chunk_rows = chunk_rows
         self._write = write
         self._problems: dict[str, dict[str, Any]] = {}
+        self._incomplete: set[str] = set()  # problems with a field still None
         self.pool: dict[str, int] = {}  # pooled (non-greedy) samples per problem
         self.samples = 0
         self.correct = 0
@@ -235,10 +236,14 @@ class Sink:
         row = self._problems.get(pid)
         if row is None:
             self._problems[pid] = {"problem_id": pid, **fields}
-            return
-        for key, value in fields.items():
-            if row.get(key) is None:
-                row[key] = value
+            if None in fields.values():
+                self._incomplete.add(pid)
+        elif pid in self._incomplete:
+            for key, value in fields.items():
+                if row.get(key) is None:
+                    row[key] = value
+            if None not in row.values():
+                self._incomplete.discard(pid)
 
     def add(self, frame: pd.DataFrame) -> None:
         """Hand on a chunk of samples (columns of ``scaling.store.SAMPLE_SCHEMA``)."""

@@ -33,6 +33,7 @@ from scaling.errors import ScalingError
 from scaling.grading import extract_answer
 from scaling.importers.base import (
     INT16_MAX,
+    INT32_MAX,
     Grader,
     ImportOptions,
     Sink,
@@ -67,21 +68,27 @@ FIELDS = {
 COUNTS = ("sample_idx", "prompt_tokens", "completion_tokens")
 
 
+RANGES = {"sample_idx": INT32_MAX, "prompt_tokens": INT32_MAX, "completion_tokens": INT32_MAX}
+RANGES["level"] = INT16_MAX
+
+
 def _check(r: dict, where: str) -> dict:
+    """Types and ranges of one line's fields (exact JSON types: a bool is not an int)."""
     for key, value in r.items():
         kinds = FIELDS.get(key)
         if kinds is None or value is None:
             continue
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        if type(value) not in kinds:
             names = "/".join(k.__name__ for k in kinds)
             raise ScalingError(f"{where}: field '{key}' must be {names}, got {value!r:.40}")
-    for key in COUNTS:
-        count(r.get(key), where, key)
-    count(r.get("level"), where, "level", maximum=INT16_MAX)
-    finite(r.get("reward"), where, "reward")
-    r["step_rewards"] = finite_list(r.get("step_rewards"), where, "step_rewards")
-    if r.get("reference") is not None:
-        r["reference"] = reference(r["reference"], where, "reference")
+        if key in RANGES:
+            count(value, where, key, maximum=RANGES[key])
+        elif key == "reward":
+            finite(value, where, key)
+        elif key == "step_rewards":
+            finite_list(value, where, key)
+        elif key == "reference" and type(value) is not str:
+            r[key] = reference(value, where, key)
     if r.get("problem_id") is None:
         raise ScalingError(f"{where}: missing field 'problem_id'; every line needs it")
     if r.get("answer") is None and r.get("text") is None:
