@@ -25,14 +25,23 @@ def strategies(run: Run, table=None) -> list[str]:
     """The registered parameter-free strategies the simulator can replay on this run's samples:
     each needs some of answer clusters, rewards (an ORM score, or PRM step scores) and a
     temperature-0 sample (``scaling.strategies``)."""
-    from scaling.strategies import default_strategies
-
     t = table if table is not None else run.sample_table(COLUMNS)
     rewarded = t.num_rows > min(t.column("reward").null_count, t.column("step_rewards").null_count)
-    greedy = t.num_rows and pc.any(t.column("greedy")).as_py()
+    return supported(
+        clusters=t.num_rows > t.column("cluster").null_count,
+        rewards=bool(rewarded),
+        greedy=bool(t.num_rows and pc.any(t.column("greedy")).as_py()),
+    )
+
+
+def supported(*, clusters: bool, rewards: bool, greedy: bool) -> list[str]:
+    """The registered parameter-free strategies that samples with (some) answer clusters,
+    rewards and temperature-0 samples support."""
+    from scaling.strategies import default_strategies
+
     lacking = {
-        "clusters": None if t.num_rows > t.column("cluster").null_count else "clusters",
-        "rewards": None if rewarded else "rewards",
+        "clusters": None if clusters else "clusters",
+        "rewards": None if rewards else "rewards",
         "greedy": None if greedy else "greedy",
     }
     return [s.key for s in default_strategies() if s.lacks(lacking) is None]

@@ -56,7 +56,6 @@ def import_command(
     from rich.console import Console
 
     from scaling.importers import ImportOptions, import_run
-    from scaling.summary import summarize
 
     options = ImportOptions(
         model=model,
@@ -83,12 +82,12 @@ def import_command(
         progress=True,
     )
     run, report = import_run(kind, source, out, options, force=force)
-    row = summarize([run]).iloc[0]
+    row = report["summary"]
     console = Console()
     console.print(
-        f"imported {row.samples:,} samples of {row.problems:,} problems into {run.path} "
-        f"(run {run.run_id}, model {run.name}); accuracy {row.accuracy:.4f}, "
-        f"coverage {row.coverage:.4f}; strategies: {row.strategies}"
+        f"imported {row['samples']:,} samples of {row['problems']:,} problems into {run.path} "
+        f"(run {run.run_id}, model {run.name}); accuracy {row['accuracy']:.4f}, "
+        f"coverage {row['coverage']:.4f}; strategies: {', '.join(row['strategies'])}"
     )
     agree = report.get("agreement with stored verdicts")
     if agree:

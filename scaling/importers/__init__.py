@@ -74,7 +74,9 @@ def import_run(
     *,
     force: bool = False,
 ) -> tuple[Run, dict[str, Any]]:
-    """Import SOURCE of KIND into a new run at OUT; returns the run and the importer's report.
+    """Import SOURCE of KIND into a new run at OUT; returns the run and a report: the
+    importer's figures plus ``summary`` (samples, problems, accuracy, coverage, strategies, as
+    ``scaling.summary.summarize`` computes them, from the stream instead of re-reading the run).
 
     The run is built beside OUT and appears there complete or not at all. An existing OUT is an
     error unless ``force``: then it must be a run, its lock is taken before reading (a writer
@@ -90,4 +92,5 @@ def import_run(
         manifest, report = module.read(source, options, sink)
         if not sink.samples:
             raise ScalingError(f"{source}: no samples to import")
-        return draft.publish(manifest, sink.problems()), report
+        run = draft.publish(manifest, sink.problems())
+    return run, {**report, "summary": sink.summary()}

@@ -222,12 +222,15 @@ class Sink:
         self._problems: dict[str, dict[str, Any]] = {}
         self._incomplete: set[str] = set()  # problems with a field still None
         self.pool: dict[str, int] = {}  # pooled (non-greedy) samples per problem
+        self.pool_correct: dict[str, int] = {}  # ... and the correct ones among them
         self.samples = 0
         self.correct = 0
         self.completion = [0, 0]  # samples with a completion token count, their sum
         self.prompt = [0, 0]  # likewise for prompt tokens
         self.has_reward = False
         self.has_steps = False
+        self.has_clusters = False
+        self.has_greedy = False
 
     def has_problem(self, pid: str) -> bool:
         return pid in self._problems
@@ -250,8 +253,12 @@ class Sink:
         if frame.empty:
             return
         greedy = frame["greedy"].to_numpy(bool) if "greedy" in frame else np.zeros(len(frame), bool)
-        for pid, n in frame.loc[~greedy, "problem_id"].value_counts(sort=False).items():
+        pooled = frame.loc[~greedy, ["problem_id", "correct"]].astype({"correct": int})
+        for pid, (n, c) in (
+            pooled.groupby("problem_id", sort=False)["correct"].agg(["size", "sum"]).iterrows()
+        ):
             self.pool[pid] = self.pool.get(pid, 0) + int(n)
+            self.pool_correct[pid] = self.pool_correct.get(pid, 0) + int(c)
         self.samples += len(frame)
         self.correct += int(frame["correct"].sum())
         for name, acc in (("completion_tokens", self.completion), ("prompt_tokens", self.prompt)):
@@ -261,10 +268,32 @@ class Sink:
                 acc[1] += int(values.sum())
         self.has_reward |= "reward" in frame and bool(frame["reward"].notna().any())
         self.has_steps |= "step_rewards" in frame and bool(frame["step_rewards"].notna().any())
+        self.has_clusters |= "cluster" in frame and bool(frame["cluster"].notna().any())
+        self.has_greedy |= bool(greedy.any())
         self._write(frame)
 
     def problems(self) -> pd.DataFrame:
         return pd.DataFrame(list(self._problems.values()))
+
+    def summary(self) -> dict[str, Any]:
+        """What ``scaling.summary.summarize`` would report of the imported run, from the figures
+        kept while streaming: pooled samples, problems, accuracy (1/P) sum_i c_i / n_i and
+        coverage (1/P) sum_i [c_i > 0] over problems with pooled samples, strategies."""
+        from scaling.summary import supported
+
+        n = np.array(list(self.pool.values()), dtype=float)
+        c = np.array([self.pool_correct[p] for p in self.pool], dtype=float)
+        return {
+            "samples": int(n.sum()),
+            "problems": self.n_problems,
+            "accuracy": float((c / n).mean()) if len(n) else None,
+            "coverage": float((c > 0).mean()) if len(n) else None,
+            "strategies": supported(
+                clusters=self.has_clusters,
+                rewards=self.has_reward or self.has_steps,
+                greedy=self.has_greedy,
+            ),
+        }
 
     @property
     def n_problems(self) -> int:

@@ -142,9 +142,9 @@ def read(source: Path, options: ImportOptions, out: Sink):
         if r.get("sample_idx") is None:
             r["sample_idx"] = count(at, where, "sample_idx (its position)")
         name = r.get("model")
-        if name is not None and name not in names:
+        if name is not None and options.model is None and name not in names:
             names.append(name)
-            if options.model is None and len(names) > 1:
+            if len(names) > 1:
                 raise ScalingError(
                     f"{where}: the lines name several models ({', '.join(names)}); pass --model "
                     "NAME (one run per model)"
