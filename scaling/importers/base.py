@@ -325,7 +325,7 @@ class Sink:
 
 
 # -- grading ------------------------------------------------------------------------------------
-class Grader:
+class ChunkGrader:
     """``scaling.grading.grade`` over chunks, remembering verdicts of recent (problem,
     reference, answer) triples so an answer repeated across chunks is graded once."""
 
@@ -481,7 +481,7 @@ class PrmSamples:
 
     def __init__(self, source: Path, options: ImportOptions, out: Sink):
         self.source, self.options, self.out = source, options, out
-        self.grader = Grader(options)
+        self.grader = ChunkGrader(options)
         self.rows: list[tuple] = []
 
     def add(

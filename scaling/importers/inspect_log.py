@@ -33,7 +33,7 @@ from scaling.grading import extract_answer
 from scaling.importers.base import (
     INT32_MAX,
     Agreement,
-    Grader,
+    ChunkGrader,
     ImportOptions,
     Sink,
     build_manifest,
@@ -160,7 +160,7 @@ def read(source: Path, options: ImportOptions, out: Sink):
     n = len(frame)
     measured = bool(frame["completion_tokens"].notna().all())
     columns = ["problem_id", "sample_idx"] + (["prompt_tokens", "completion_tokens"] * measured)
-    grader, agree = Grader(options), Agreement()
+    grader, agree = ChunkGrader(options), Agreement()
     for at in range(0, n, out.chunk_rows):
         part = frame.iloc[at : at + out.chunk_rows].reset_index(drop=True)
         for row in part.itertuples():

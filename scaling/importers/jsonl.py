@@ -34,7 +34,7 @@ from scaling.grading import extract_answer
 from scaling.importers.base import (
     INT16_MAX,
     INT32_MAX,
-    Grader,
+    ChunkGrader,
     ImportOptions,
     Sink,
     build_manifest,
@@ -98,7 +98,7 @@ def _check(r: dict, where: str) -> dict:
     return r
 
 
-def _flush(rows: list[dict], grader: Grader, options: ImportOptions, out: Sink) -> None:
+def _flush(rows: list[dict], grader: ChunkGrader, options: ImportOptions, out: Sink) -> None:
     """Grade a chunk of checked lines and hand them to the sink."""
     pids = [r["problem_id"] for r in rows]
     answers = [
@@ -128,7 +128,7 @@ def _flush(rows: list[dict], grader: Grader, options: ImportOptions, out: Sink) 
 
 
 def read(source: Path, options: ImportOptions, out: Sink):
-    grader = Grader(options)
+    grader = ChunkGrader(options)
     position: dict[tuple[str, bool], int] = {}  # lines so far per (problem, greedy)
     names: list[str] = []
     rows: list[dict] = []

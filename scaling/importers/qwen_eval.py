@@ -23,7 +23,7 @@ from scaling.errors import ScalingError
 from scaling.importers.base import (
     INT16_MAX,
     Agreement,
-    Grader,
+    ChunkGrader,
     ImportOptions,
     Sink,
     build_manifest,
@@ -67,7 +67,7 @@ class _Chunk:
 
     def __init__(self, options: ImportOptions, out: Sink):
         self.options, self.out = options, out
-        self.grader = Grader(options)
+        self.grader = ChunkGrader(options)
         self.agreement = Agreement()
         self.chars = [0, 0]  # responses and their total length (characters)
         self.rows: list[tuple] = []
