@@ -149,7 +149,7 @@ def main() -> None:
             f"{cpu / base_cpu:.2f}",
             f"{peak / base_mem:.2f}",
         )
-    Console().print(table)
+    Console(width=120).print(table)
     peak = rows[1][1][2]
     verdict = "within" if peak < LIMIT_BYTES else "OVER"
     print(f"jsonl import peak {peak / 2**30:.2f} GiB: {verdict} the 2 GiB target")
