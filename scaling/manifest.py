@@ -11,6 +11,9 @@ Fields (``None`` = unknown; a number written as NaN also reads as unknown):
 model.name                 str, not empty
 model.params               total parameters N: number > 0
 model.n_layers, d_model    int >= 1 (the ``full`` FLOPs need them)
+model.n_heads, n_kv_heads  int >= 1: attention and key-value heads (memory-aware costs)
+model.head_dim             int >= 1
+model.dtype                str: the weights' dtype (bytes per element of the KV cache)
 problem_set                str
 sampling.n                 int >= 0: samples per problem in the pool (0: greedy only)
 sampling.temperature       number >= 0
@@ -23,6 +26,7 @@ reward_model               None, or: name (str), params (> 0), kind ("orm" | "pr
                            scored_tokens (int >= 0), mean_scored_tokens (>= 0)
 tokens.source              "measured" | "assumed" | "mean" | "none"
 tokens.mean_completion_tokens, mean_prompt_tokens   number >= 0
+tokens.total_completion_tokens                      int >= 0: every token generated
 tokens.assumption          str: how declared counts were chosen
 provenance                 source, citation, license, sha256: str
 search                     None, or: method (str), width (int >= 1), leaves_short (int >= 0),
@@ -56,6 +60,10 @@ class Model:
     params: float | None
     n_layers: int | None
     d_model: int | None
+    n_heads: int | None = None
+    n_kv_heads: int | None = None
+    head_dim: int | None = None
+    dtype: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,7 @@ class Tokens:
     mean_completion_tokens: float | None
     mean_prompt_tokens: float | None
     assumption: str | None
+    total_completion_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -238,6 +247,10 @@ def parse_manifest(data: Any, where: str) -> Manifest:
             params=model.number("params", above=True),
             n_layers=model.integer("n_layers", minimum=1),
             d_model=model.integer("d_model", minimum=1),
+            n_heads=model.integer("n_heads", minimum=1),
+            n_kv_heads=model.integer("n_kv_heads", minimum=1),
+            head_dim=model.integer("head_dim", minimum=1),
+            dtype=model.text("dtype"),
         ),
         problem_set=top.text("problem_set", required=True),
         sampling=Sampling(
@@ -254,6 +267,7 @@ def parse_manifest(data: Any, where: str) -> Manifest:
             mean_completion_tokens=tokens.number("mean_completion_tokens"),
             mean_prompt_tokens=tokens.number("mean_prompt_tokens"),
             assumption=tokens.text("assumption"),
+            total_completion_tokens=tokens.integer("total_completion_tokens", minimum=0),
         ),
         provenance=Provenance(
             source=provenance.text("source"),
