@@ -155,7 +155,7 @@ def simulate(
             errors = dict.fromkeys(v.cost_error for v in done if v.cost_error)
             notices.extend(f"{label}: cost unknown: {e}" for e in errors)
             if done and not errors:  # which architecture fields came from the known-model table
-                notices.extend(f"{label}: {n}" for n in model.notes(data.run.manifest))
+                notices.extend(f"{label}: {n}" for n in model.notes(data.run.meta))
             results.extend((data, v) for v in done)
             advance(label, 1)
     return _tabulate(results, bootstrap, seed, by, model, notices)
@@ -413,12 +413,12 @@ def _evaluate(data: RunData, strategy: Strategy, ks: np.ndarray, model: CostMode
     try:
         if data.search:
             tokens = work.search_tokens[:, None] * np.ones((1, len(shown)))
-            cost = model.search_cost(data.run.manifest, work)[:, None] * np.ones((1, len(shown)))
+            cost = model.search_cost(data.run.meta, work)[:, None] * np.ones((1, len(shown)))
         else:
             usage = Usage(replay.samples, replay.scored, greedy=strategy.greedy)
             length = work.greedy_completion if strategy.greedy else work.completion
             tokens = replay.samples * length[:, None]
-            cost = np.broadcast_to(model.cost(data.run.manifest, work, usage), replay.values.shape)
+            cost = np.broadcast_to(model.cost(data.run.meta, work, usage), replay.values.shape)
     except ScalingError as e:
         cost, error = np.full(replay.values.shape, np.nan), str(e)
     if error is None and np.isnan(cost).any():

@@ -92,11 +92,11 @@ class Squared(CostModel):
     title = "paper squared"
     needs = ("params",)
 
-    def cost(self, manifest, work, usage):
-        return Paper().cost(manifest, work, usage) ** 2
+    def cost(self, meta, work, usage):
+        return Paper().cost(meta, work, usage) ** 2
 
-    def search_cost(self, manifest, work):
-        return Paper().search_cost(manifest, work) ** 2
+    def search_cost(self, meta, work):
+        return Paper().search_cost(meta, work) ** 2
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,8 @@ class Tripled(Squared):
     name = "tripled"
     unit = "3 FLOPs"
 
-    def cost(self, manifest, work, usage):
-        return 3 * Paper().cost(manifest, work, usage)
+    def cost(self, meta, work, usage):
+        return 3 * Paper().cost(meta, work, usage)
 
 
 @pytest.fixture(scope="module")

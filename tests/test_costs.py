@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from manifests import typed_manifest
 
 from scaling.costs import Usage, Workload, cost_model
 from scaling.errors import ScalingError
 
 
 def flops_per_problem(
-    manifest, prompt, completion, k, accounting="paper", scored=None, completion_sq=None
+    meta, prompt, completion, k, accounting="paper", scored=None, completion_sq=None
 ):
     """The cost of k samples per problem (arrays over problems) under ``accounting``; ``scored``
     samples are read by the reward model."""
@@ -29,21 +30,22 @@ def flops_per_problem(
     )
     samples = np.broadcast_to(np.asarray(k, dtype=float), completion.shape)[:, None]
     scored = np.zeros_like(samples) if scored is None else np.full_like(samples, scored)
-    got = cost_model(accounting).cost(manifest, work, Usage(samples, scored))[:, 0]
+    got = cost_model(accounting).cost(meta, work, Usage(samples, scored))[:, 0]
     return got if shape else got[0]
 
 
-def search_flops_per_problem(manifest, search_tokens, search_rm_tokens=None, accounting="paper"):
+def search_flops_per_problem(meta, search_tokens, search_rm_tokens=None, accounting="paper"):
     work = Workload(
         *(np.zeros(1),) * 4,
         search_tokens=np.atleast_1d(float(search_tokens)),
         search_rm_tokens=None if search_rm_tokens is None else np.atleast_1d(search_rm_tokens),
     )
-    return cost_model(accounting).search_cost(manifest, work)[0]
+    return cost_model(accounting).search_cost(meta, work)[0]
 
 
-LLEMMA_7B = {"model": {"name": "llemma-7b", "params": 6.74e9, "n_layers": 32, "d_model": 4096}}
-LLEMMA_34B = {"model": {"name": "llemma-34b", "params": 33.7e9}}
+LLEMMA_7B_MODEL = {"name": "llemma-7b", "params": 6.74e9, "n_layers": 32, "d_model": 4096}
+LLEMMA_7B = typed_manifest(LLEMMA_7B_MODEL)
+LLEMMA_34B = typed_manifest({"name": "llemma-34b", "params": 33.7e9})
 
 
 def test_paper_reproduces_wu_et_al_table_4():
@@ -59,7 +61,7 @@ def test_paper_reproduces_wu_et_al_table_4():
 
 
 def test_paper_counts_neither_prompt_nor_reward_model():
-    with_rm = dict(LLEMMA_7B, reward_model={"params": 7e9})
+    with_rm = typed_manifest(LLEMMA_7B_MODEL, reward_model={"params": 7e9})
     a = flops_per_problem(LLEMMA_7B, 500, 300, 4)
     b = flops_per_problem(with_rm, 10, 300, 4, scored=4)
     assert a == b == 2 * 6.74e9 * 300 * 4
@@ -76,19 +78,19 @@ def test_full_is_brown_et_al_summed_token_by_token():
     prefill = sum(per_token(n, layers, width, i) for i in range(1, prompt + 1))
     decode = sum(per_token(n, layers, width, prompt + i) for i in range(1, completion + 1))
     rm_params, scored = 7e9, k * (prompt + completion)
-    manifest = dict(LLEMMA_7B, reward_model={"params": rm_params})
+    manifest = typed_manifest(LLEMMA_7B_MODEL, reward_model={"params": rm_params})
     want = prefill + k * decode + 2 * rm_params * scored
     got = flops_per_problem(manifest, prompt, completion, k, accounting="full", scored=k)
     assert got == pytest.approx(want, rel=1e-12)
     # by hand for a toy model: N = 10, 1 layer, d = 2, P = 2, C = 1, k = 1:
     # prefill 2(10 + 4*1) + 2(10 + 4*2) = 28 + 36; decode 2(10 + 4*3) = 44
-    toy = {"model": {"params": 10, "n_layers": 1, "d_model": 2}}
+    toy = typed_manifest({"name": "toy", "params": 10, "n_layers": 1, "d_model": 2})
     assert flops_per_problem(toy, 2, 1, 1, accounting="full") == 28 + 36 + 44
 
 
 def test_full_uses_the_mean_square_length_for_unequal_samples():
     n, layers, width = 1e9, 4, 256
-    manifest = {"model": {"params": n, "n_layers": layers, "d_model": width}}
+    manifest = typed_manifest({"name": "toy", "params": n, "n_layers": layers, "d_model": width})
     lengths = np.array([10, 50, 90])
     prompt = 30
     each = [sum(per_token(n, layers, width, prompt + i) for i in range(1, c + 1)) for c in lengths]
@@ -108,7 +110,7 @@ def test_search_runs_are_priced_by_their_expansions():
     # Llemma-7B REBASE at width 32: 148.0e12 FLOPs per problem (Wu et al. Table 4)
     tokens = 148.0e12 / (2 * 6.74e9)
     assert search_flops_per_problem(LLEMMA_7B, tokens) == pytest.approx(148.0e12, rel=1e-12)
-    manifest = dict(LLEMMA_7B, reward_model={"params": 7e9})
+    manifest = typed_manifest(LLEMMA_7B_MODEL, reward_model={"params": 7e9})
     full = search_flops_per_problem(manifest, 1000, 4000, accounting="full")
     assert full == 2 * 6.74e9 * 1000 + 2 * 7e9 * 4000
     assert search_flops_per_problem(manifest, 1000, 4000) == 2 * 6.74e9 * 1000
@@ -117,14 +119,14 @@ def test_search_runs_are_priced_by_their_expansions():
 def test_missing_fields_are_named():
     # llemma-34b's layers and width come from the known-model table (48 x 8192) ...
     got = flops_per_problem(LLEMMA_34B, 10, 10, 1, accounting="full")
-    manifest = {"model": {"params": 33.7e9, "n_layers": 48, "d_model": 8192}}
+    manifest = typed_manifest({"name": "toy", "params": 33.7e9, "n_layers": 48, "d_model": 8192})
     assert got == flops_per_problem(manifest, 10, 10, 1, accounting="full")
     # ... an unknown model's are named, with the flags that set them
-    unknown = {"model": {"name": "my-model", "params": 1e9}}
+    unknown = typed_manifest({"name": "my-model", "params": 1e9})
     with pytest.raises(ScalingError, match="model.n_layers, model.d_model unknown .* --n-layers"):
         flops_per_problem(unknown, 10, 10, 1, accounting="full")
     with pytest.raises(ScalingError, match="model.params"):
-        flops_per_problem({"model": {"params": None}}, 10, 10, 1)
+        flops_per_problem(typed_manifest({"name": "my-model", "params": None}), 10, 10, 1)
     with pytest.raises(ScalingError, match="reward_model.params"):
         flops_per_problem(LLEMMA_7B, 10, 10, 1, accounting="full", scored=5)
     with pytest.raises(ScalingError, match="cost='exact'"):
@@ -176,11 +178,10 @@ def test_cli_intensity_and_cost_errors(tmp_path):
 
 # -- gpu_seconds -----------------------------------------------------------------------------------
 
-COLLECTED = {
-    "model": {"name": "toy", "params": 1e9},
-    "tokens": {"source": "measured", "total_completion_tokens": 4000},
-    "extra": {"collect": {"wall_s": 60.0, "gpu_s": 120.0}},
-}
+TOY = {"name": "toy", "params": 1e9}
+MEASURED = {"source": "measured", "total_completion_tokens": 4000}
+TIMED = {"collect": {"wall_s": 60.0, "gpu_s": 120.0}}
+COLLECTED = typed_manifest(TOY, tokens=MEASURED, extra=TIMED)
 
 
 def test_gpu_seconds_attributes_measured_time_per_generated_token():
@@ -192,13 +193,13 @@ def test_gpu_seconds_attributes_measured_time_per_generated_token():
 
 
 def test_gpu_seconds_without_timings_names_the_field():
-    imported = {"model": {"name": "toy", "params": 1e9}, "tokens": {"source": "mean"}}
+    imported = typed_manifest(TOY, tokens={"source": "mean"})
     with pytest.raises(ScalingError, match=r"^run.json: extra.collect.gpu_s unknown or 0 .*"):
         flops_per_problem(imported, 10, 10, 1, accounting="gpu_seconds")
-    cpu = dict(COLLECTED, extra={"collect": {"wall_s": 60.0, "gpu_s": 0.0}})
+    cpu = typed_manifest(TOY, tokens=MEASURED, extra={"collect": {"wall_s": 60.0, "gpu_s": 0.0}})
     with pytest.raises(ScalingError, match="extra.collect.gpu_s unknown or 0"):
         flops_per_problem(cpu, 10, 10, 1, accounting="gpu_seconds")
-    untotalled = dict(COLLECTED, tokens={"source": "measured"})
+    untotalled = typed_manifest(TOY, tokens={"source": "measured"}, extra=TIMED)
     with pytest.raises(ScalingError, match="tokens.total_completion_tokens unknown"):
         flops_per_problem(untotalled, 10, 10, 1, accounting="gpu_seconds")
 
@@ -227,7 +228,7 @@ def prices(tmp_path):
 
 
 def test_usd_per_token_by_hand(prices):
-    llama = {"model": {"name": "llama-3-8b-instruct"}, "reward_model": {"name": "My_RM"}}
+    llama = typed_manifest({"name": "llama-3-8b-instruct"}, reward_model={"name": "My_RM"})
     # 3 samples of 200 prompt + 100 completion tokens, 2 of them scored by the reward model:
     # 3 (200 x 0.2 + 100 x 0.6) / 1e6 + 2 (200 + 100) x 1.0 / 1e6
     want = (3 * (200 * 0.2 + 100 * 0.6) + 2 * 300 * 1.0) / 1e6
@@ -247,10 +248,10 @@ def test_usd_per_gpu_hour_uses_the_measured_time(prices):
 
 def test_usd_errors_name_the_file_and_the_fix(prices, tmp_path):
     path = prices.split("=", 1)[1]
-    unpriced = {"model": {"name": "phi-4"}, "tokens": {"source": "mean"}}
+    unpriced = typed_manifest({"name": "phi-4"}, tokens={"source": "mean"})
     with pytest.raises(ScalingError, match=f"^{path}: no token price for model 'phi-4' and no"):
         flops_per_problem(unpriced, 10, 10, 1, prices)
-    no_rm = {"model": {"name": "llama-3-8b-instruct"}, "reward_model": {"name": "other"}}
+    no_rm = typed_manifest({"name": "llama-3-8b-instruct"}, reward_model={"name": "other"})
     with pytest.raises(ScalingError, match="no price for reward model 'other'"):
         flops_per_problem(no_rm, 10, 10, 2, prices, scored=1)
     bad = tmp_path / "bad.toml"
@@ -290,9 +291,8 @@ def test_paper_and_full_unchanged_on_the_embedded_data():
         table = simulate([run], ["majority"], [1, 16], bootstrap=0, cost=accounting).table
         got = table.set_index("k")["cost"]
         for k in (1, 16):
-            want = flops_per_problem(
-                {"model": {"params": n, "n_layers": 40, "d_model": 5120}}, p, c, k, accounting
-            )
+            model = {"name": "toy", "params": n, "n_layers": 40, "d_model": 5120}
+            want = flops_per_problem(typed_manifest(model), p, c, k, accounting)
             assert got[k] == pytest.approx(want, rel=1e-12)
     assert got[1] == pytest.approx(
         2 * n * p + 2 * 40 * 5120 * p * (p + 1)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from manifests import typed_manifest
 
 from scaling.costs import Usage, Workload, cost_model
 from scaling.errors import ScalingError
+from scaling.manifest import Manifest
 
 PROMPT = 155
 # generation_length of query_id 0 in each CSV
@@ -48,10 +50,10 @@ PUBLISHED = {
 }
 
 
-def manifest(size: str, dtype: str = "bfloat16") -> dict:
+def manifest(size: str, dtype: str = "bfloat16") -> Manifest:
     params, layers, heads, kv_heads, head_dim = QWEN3[size]
     model = {"name": f"qwen3-{size}", "params": params, "n_layers": layers, "n_heads": heads}
-    return {"model": model | {"n_kv_heads": kv_heads, "head_dim": head_dim, "dtype": dtype}}
+    return typed_manifest(model | {"n_kv_heads": kv_heads, "head_dim": head_dim, "dtype": dtype})
 
 
 def workload(lengths, prompt=PROMPT) -> Workload:
@@ -91,17 +93,17 @@ def test_a_hand_computation_token_by_token():
     # each sample has one position less, in its compute and in its traffic
     compute -= 2 * 4 * h * dh * 1
     traffic -= 2 * 2 * b * hkv * dh * 1
-    man = {
-        "model": {"name": "toy", "params": n, "n_layers": 1, "n_heads": h, "n_kv_heads": hkv}
+    man = typed_manifest(
+        {"name": "toy", "params": n, "n_layers": 1, "n_heads": h, "n_kv_heads": hkv}
         | {"head_dim": dh, "dtype": "float32"}
-    }
+    )
     got = price(cost_model(f"kinetics:intensity={intensity}"), man, workload([2, 2], 2), 2)
     assert got == pytest.approx(compute + intensity * traffic, rel=1e-12)
 
 
 def test_architecture_falls_back_to_the_known_model_table():
     model = cost_model("kinetics")
-    man = {"model": {"name": "EleutherAI/pythia-1b", "params": 1_011_781_632}}
+    man = typed_manifest({"name": "EleutherAI/pythia-1b", "params": 1_011_781_632})
     work = workload([100, 300], 50)
     # pythia-1b: 16 layers, 8 heads of 256 (multi-head), float16
     d = 256 * 16
@@ -116,7 +118,7 @@ def test_architecture_falls_back_to_the_known_model_table():
 
 
 def test_missing_architecture_is_one_line_naming_the_fields_and_flags():
-    man = {"model": {"name": "my-model", "params": 1e9, "n_layers": 4}}
+    man = typed_manifest({"name": "my-model", "params": 1e9, "n_layers": 4})
     with pytest.raises(ScalingError) as e:
         price(cost_model("kinetics"), man, workload([10]), 1)
     message = str(e.value)

@@ -7,22 +7,23 @@ of its costs, a title, the policy-model fields it ``needs`` from a run, and two 
 per-problem token statistics (``Workload``), and ``search_cost`` prices a tree search from the
 tokens its expansions generated. Costs are per problem, in ``unit``.
 
-The policy model's fields are read from the manifest's ``model`` block, else from the
-known-model table (``scaling.models``) by model name; ``notes`` says which came from the table,
-and a field known to neither is a one-line error naming it and how to add it.
+Both read the run's typed manifest (``scaling.manifest.Manifest``, validated when the run was
+opened). The policy model's fields are read from its ``model``, else from the known-model table
+(``scaling.models``) by model name; ``notes`` says which came from the table, and a field known
+to neither is a one-line error naming it and how to add it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from scaling.errors import ScalingError
+from scaling.manifest import Manifest, Model
 from scaling.models import lookup
 
 # import flags that set each policy-model field of the manifest
@@ -70,14 +71,14 @@ class CostModel(ABC):
     name: ClassVar[str]
     unit: ClassVar[str]
     title: ClassVar[str]
-    needs: ClassVar[tuple[str, ...]] = ()  # fields of the manifest's model block it reads
+    needs: ClassVar[tuple[str, ...]] = ()  # fields of the manifest's ``Model`` it reads
 
     @abstractmethod
-    def cost(self, manifest: Mapping[str, Any], work: Workload, usage: Usage) -> np.ndarray:
-        """Cost per (problem, budget) of drawing ``usage`` on a run described by ``manifest``."""
+    def cost(self, meta: Manifest, work: Workload, usage: Usage) -> np.ndarray:
+        """Cost per (problem, budget) of drawing ``usage`` on the run described by ``meta``."""
 
     @abstractmethod
-    def search_cost(self, manifest: Mapping[str, Any], work: Workload) -> np.ndarray:
+    def search_cost(self, meta: Manifest, work: Workload) -> np.ndarray:
         """Cost per problem of a tree search run's expansions."""
 
     @property
@@ -97,14 +98,15 @@ class CostModel(ABC):
             return self.name
         return f"{self.name}:" + ",".join(f"{k}={_show(v)}" for k, v in params.items())
 
-    def notes(self, manifest: Mapping[str, Any]) -> list[str]:
+    def notes(self, meta: Manifest) -> list[str]:
         """Which of the fields it needs come from the known-model table (one line, or none)."""
-        block = manifest.get("model") or {}
-        known = lookup(str(block.get("name") or ""))
+        known = lookup(meta.model.name)
         if known is None:
             return []
         taken = [
-            n for n in self.needs if _given(block.get(n)) is None and _given(getattr(known, n))
+            n
+            for n in self.needs
+            if getattr(meta.model, n) is None and getattr(known, n) is not None
         ]
         if not taken:
             return []
@@ -118,27 +120,18 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def _given(value: Any) -> Any:
-    """``value`` when it is known: not None, and a finite number unless it is a string."""
-    if value is None or isinstance(value, str):
-        return value or None
-    return value if np.isfinite(float(value)) else None
-
-
-def architecture(manifest: Mapping[str, Any], names: tuple[str, ...], cost: str) -> dict:
-    """The policy model's ``names`` from the manifest's model block, else from the known-model
-    table by model name; a one-line error names every field neither has and how to add it."""
-    block = manifest.get("model") or {}
-    known = lookup(str(block.get("name") or ""))
-    out, missing = {}, []
-    for name in names:
-        value = _given(block.get(name))
-        if value is None and known is not None:
-            value = _given(getattr(known, name))
-        if value is None:
-            missing.append(name)
-        else:
-            out[name] = value
+def architecture(meta: Manifest, names: tuple[str, ...], cost: str) -> Model:
+    """The policy model with its fields ``names`` taken from the known-model table (by model
+    name) where the manifest leaves them unknown; a one-line error names every field neither
+    has and how to add it."""
+    model, known = meta.model, lookup(meta.model.name)
+    filled = {
+        name: getattr(known, name)
+        for name in names
+        if getattr(model, name) is None and known is not None
+    }
+    model = dataclasses.replace(model, **filled)
+    missing = [name for name in names if getattr(model, name) is None]
     if missing:
         fields = ", ".join(f"model.{n}" for n in missing)
         flags = ", ".join(FLAGS[n] for n in missing)
@@ -147,18 +140,17 @@ def architecture(manifest: Mapping[str, Any], names: tuple[str, ...], cost: str)
             f"run.json: {fields} unknown (cost {cost} needs {them}); "
             f"import with {flags} or set {them} in run.json"
         )
-    return out
+    return model
 
 
-def reward_params(manifest: Mapping[str, Any], cost: str) -> float:
+def reward_params(meta: Manifest, cost: str) -> float:
     """The reward model's parameter count, or a one-line error saying how to add it."""
-    value = _given((manifest.get("reward_model") or {}).get("params"))
-    if value is None:
+    if meta.reward_model is None or meta.reward_model.params is None:
         raise ScalingError(
             f"run.json: reward_model.params unknown (cost {cost} needs it); "
             "import with --reward-params or set it in run.json"
         )
-    return float(value)
+    return meta.reward_model.params
 
 
 def completion(work: Workload, usage: Usage) -> np.ndarray:

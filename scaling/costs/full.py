@@ -15,9 +15,7 @@ search costs 2 N per token of its expansions plus 2 N_rm per token its reward mo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -30,6 +28,7 @@ from scaling.costs.base import (
     completion_sq,
     reward_params,
 )
+from scaling.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -45,9 +44,9 @@ class Full(CostModel):
 
     needs = ("params", "n_layers", "d_model")
 
-    def cost(self, manifest: Mapping[str, Any], work: Workload, usage: Usage) -> np.ndarray:
-        arch = architecture(manifest, self.needs, self.name)
-        n, layers, width = (float(arch[name]) for name in self.needs)
+    def cost(self, meta: Manifest, work: Workload, usage: Usage) -> np.ndarray:
+        arch = architecture(meta, self.needs, self.name)
+        n, layers, width = float(arch.params), float(arch.n_layers), float(arch.d_model)
         p = work.prompt[:, None]
         c = completion(work, usage)
         c2 = completion_sq(work, usage)
@@ -55,13 +54,13 @@ class Full(CostModel):
         decode = 2.0 * n * c + 4.0 * layers * width * (c * p + (c2 + c) / 2.0)
         total = prefill + usage.samples * decode
         if np.any(usage.scored > 0):
-            rm = reward_params(manifest, self.name)
+            rm = reward_params(meta, self.name)
             total = total + 2.0 * rm * usage.scored * (p + c)
         return total
 
-    def search_cost(self, manifest: Mapping[str, Any], work: Workload) -> np.ndarray:
-        n = architecture(manifest, ("params",), self.name)["params"]
-        rm = reward_params(manifest, self.name)
+    def search_cost(self, meta: Manifest, work: Workload) -> np.ndarray:
+        n = architecture(meta, ("params",), self.name).params
+        rm = reward_params(meta, self.name)
         return 2.0 * n * work.search_tokens + 2.0 * rm * work.search_rm_tokens
 
 

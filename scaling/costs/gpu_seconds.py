@@ -21,19 +21,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from scaling.costs.base import CostModel, Usage, Workload, completion
 from scaling.errors import ScalingError
+from scaling.manifest import Manifest
 
 
-def seconds_per_token(manifest: Mapping[str, Any], cost: str) -> float:
+def seconds_per_token(meta: Manifest, cost: str) -> float:
     """Measured GPU-seconds per generated token of a collected run, or a one-line error naming
-    the field it lacks."""
-    gpu_s = ((manifest.get("extra") or {}).get("collect") or {}).get("gpu_s")
-    tokens = (manifest.get("tokens") or {}).get("total_completion_tokens")
+    the field it lacks (``extra.collect`` is the collector's free-form record)."""
+    collect = meta.extra.get("collect")
+    gpu_s = collect.get("gpu_s") if isinstance(collect, Mapping) else None
+    tokens = meta.tokens.total_completion_tokens
     if not gpu_s or not np.isfinite(float(gpu_s)):
         raise ScalingError(
             f"run.json: extra.collect.gpu_s unknown or 0 (cost {cost} needs measured GPU "
@@ -58,11 +59,11 @@ class GpuSeconds(CostModel):
         "(reward-model time included)"
     )
 
-    def cost(self, manifest: Mapping[str, Any], work: Workload, usage: Usage) -> np.ndarray:
-        return seconds_per_token(manifest, self.name) * completion(work, usage) * usage.samples
+    def cost(self, meta: Manifest, work: Workload, usage: Usage) -> np.ndarray:
+        return seconds_per_token(meta, self.name) * completion(work, usage) * usage.samples
 
-    def search_cost(self, manifest: Mapping[str, Any], work: Workload) -> np.ndarray:
-        return seconds_per_token(manifest, self.name) * work.search_tokens
+    def search_cost(self, meta: Manifest, work: Workload) -> np.ndarray:
+        return seconds_per_token(meta, self.name) * work.search_tokens
 
 
 COST_MODEL = GpuSeconds

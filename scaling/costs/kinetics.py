@@ -29,9 +29,7 @@ recorded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -44,6 +42,7 @@ from scaling.costs.base import (
     completion_sq,
 )
 from scaling.errors import ScalingError
+from scaling.manifest import Manifest
 
 INTENSITY = 562.5  # FLOPs per byte, Kinetics' value for an NVIDIA B200
 BYTES = {
@@ -88,12 +87,12 @@ class Kinetics(CostModel):
                 f"intensity must be a positive number of FLOPs per byte, got {self.intensity}"
             )
 
-    def cost(self, manifest: Mapping[str, Any], work: Workload, usage: Usage) -> np.ndarray:
-        arch = architecture(manifest, self.needs, self.name)
-        n = float(arch["params"])
-        depth = float(arch["head_dim"]) * float(arch["n_layers"])
-        heads, kv_heads = float(arch["n_heads"]), float(arch["n_kv_heads"])
-        b = element_bytes(arch["dtype"])
+    def cost(self, meta: Manifest, work: Workload, usage: Usage) -> np.ndarray:
+        arch = architecture(meta, self.needs, self.name)
+        n = float(arch.params)
+        depth = float(arch.head_dim) * float(arch.n_layers)
+        heads, kv_heads = float(arch.n_heads), float(arch.n_kv_heads)
+        b = element_bytes(arch.dtype)
         p = work.prompt[:, None]
         c, c2 = completion(work, usage), completion_sq(work, usage)
         k = usage.samples
@@ -101,7 +100,7 @@ class Kinetics(CostModel):
         traffic = 2.0 * b * kv_heads * depth * (p * c + k * c2 / 2.0)
         return compute + self.intensity * traffic
 
-    def search_cost(self, manifest: Mapping[str, Any], work: Workload) -> np.ndarray:
+    def search_cost(self, meta: Manifest, work: Workload) -> np.ndarray:
         raise ScalingError(
             "cost kinetics cannot price a tree search run: the context length of each "
             "expansion is not recorded; use --cost paper or full"

@@ -11,13 +11,12 @@ not counted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from scaling.costs.base import CostModel, Usage, Workload, architecture, completion
+from scaling.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -33,12 +32,12 @@ class Paper(CostModel):
 
     needs = ("params",)
 
-    def cost(self, manifest: Mapping[str, Any], work: Workload, usage: Usage) -> np.ndarray:
-        n = architecture(manifest, self.needs, self.name)["params"]
+    def cost(self, meta: Manifest, work: Workload, usage: Usage) -> np.ndarray:
+        n = architecture(meta, self.needs, self.name).params
         return 2.0 * n * completion(work, usage) * usage.samples
 
-    def search_cost(self, manifest: Mapping[str, Any], work: Workload) -> np.ndarray:
-        return 2.0 * architecture(manifest, self.needs, self.name)["params"] * work.search_tokens
+    def search_cost(self, meta: Manifest, work: Workload) -> np.ndarray:
+        return 2.0 * architecture(meta, self.needs, self.name).params * work.search_tokens
 
 
 COST_MODEL = Paper

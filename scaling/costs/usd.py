@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ import numpy as np
 from scaling.costs.base import CostModel, Usage, Workload, completion
 from scaling.costs.gpu_seconds import seconds_per_token
 from scaling.errors import ScalingError
+from scaling.manifest import Manifest
 from scaling.models import canonical
 
 if sys.version_info >= (3, 11):
@@ -125,33 +125,29 @@ class Usd(CostModel):
     def __post_init__(self):
         load_prices(self.prices)  # a bad table is an error at once, not a NaN per run
 
-    def cost(self, manifest: Mapping[str, Any], work: Workload, usage: Usage) -> np.ndarray:
+    def cost(self, meta: Manifest, work: Workload, usage: Usage) -> np.ndarray:
         table = load_prices(self.prices)
         p, c = work.prompt[:, None], completion(work, usage)
-        model = self._tokens(table, manifest, "model")
+        model = _token_prices(table, meta.model.name)
         if model is None:
-            return self._hourly(table, manifest) * c * usage.samples
+            return self._hourly(table, meta) * c * usage.samples
         total = usage.samples * (p * model[0] + c * model[1]) / 1e6
         if np.any(usage.scored > 0):
-            rm = self._reward_price(table, manifest)
+            rm = _reward_price(table, meta)
             total = total + usage.scored * (p + c) * rm / 1e6
         return total
 
-    def search_cost(self, manifest: Mapping[str, Any], work: Workload) -> np.ndarray:
+    def search_cost(self, meta: Manifest, work: Workload) -> np.ndarray:
         table = load_prices(self.prices)
-        model = self._tokens(table, manifest, "model")
+        model = _token_prices(table, meta.model.name)
         if model is None:
-            return self._hourly(table, manifest) * work.search_tokens
-        rm = self._reward_price(table, manifest)
+            return self._hourly(table, meta) * work.search_tokens
+        rm = _reward_price(table, meta)
         return (work.search_tokens * model[1] + work.search_rm_tokens * rm) / 1e6
 
-    def _tokens(self, table: Prices, manifest, section: str) -> tuple[float, float] | None:
-        name = (manifest.get(section) or {}).get("name")
-        return table.tokens.get(canonical(str(name))) if name else None
-
-    def _hourly(self, table: Prices, manifest) -> float:
+    def _hourly(self, table: Prices, meta: Manifest) -> float:
         """Dollars per generated token from the hourly GPU price and the measured time."""
-        name = (manifest.get("model") or {}).get("name")
+        name = meta.model.name
         add = f"add [models.{name!r}] input_per_mtok and output_per_mtok"
         if table.per_hour is None:
             raise ScalingError(
@@ -159,22 +155,29 @@ class Usd(CostModel):
                 "runs collected on a GPU"
             )
         try:
-            return table.per_hour / 3600.0 * seconds_per_token(manifest, self.name)
+            return table.per_hour / 3600.0 * seconds_per_token(meta, self.name)
         except ScalingError as e:
             raise ScalingError(
                 f"{table.path}: no token price for model {name!r} and no measured GPU time for "
                 f"[gpu] per_hour ({str(e).split(' (')[0]}); {add}"
             ) from None
 
-    def _reward_price(self, table: Prices, manifest) -> float:
-        price = self._tokens(table, manifest, "reward_model")
-        if price is None:
-            name = (manifest.get("reward_model") or {}).get("name")
-            raise ScalingError(
-                f"{table.path}: no price for reward model {name!r} (its scored samples cost "
-                f"tokens); add [models.{name!r}] input_per_mtok and output_per_mtok"
-            )
-        return price[0]
+
+def _token_prices(table: Prices, name: str | None) -> tuple[float, float] | None:
+    """Dollars per million input and output tokens of the model called ``name``, else None."""
+    return table.tokens.get(canonical(name)) if name else None
+
+
+def _reward_price(table: Prices, meta: Manifest) -> float:
+    """Dollars per million tokens the reward model reads, or a one-line error naming it."""
+    name = meta.reward_model.name if meta.reward_model is not None else None
+    price = _token_prices(table, name)
+    if price is None:
+        raise ScalingError(
+            f"{table.path}: no price for reward model {name!r} (its scored samples cost "
+            f"tokens); add [models.{name!r}] input_per_mtok and output_per_mtok"
+        )
+    return price[0]
 
 
 COST_MODEL = Usd
