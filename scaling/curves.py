@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scaling.manifest import Manifest
 from scaling.simulate import run_labels
 from scaling.store import Run, config_hash
 from scaling.strategies import parse_strategies
@@ -110,22 +111,21 @@ def model_family(name: str) -> str:
 def design_ks(runs: list[Run]) -> str | list[int]:
     """The design budgets k: every k up to ``DESIGN_DENSE`` samples per problem, beyond that
     the powers of two and n itself (the simulator's ``pow2``)."""
-    n_max = max(int((r.manifest.get("sampling") or {}).get("n") or 1) for r in runs)
+    n_max = max(r.meta.sampling.n or 1 for r in runs)
     return list(range(1, n_max + 1)) if n_max <= DESIGN_DENSE else "pow2"
 
 
-def _search_settings(manifest: dict[str, Any]) -> dict[str, Any]:
+def _search_settings(meta: Manifest) -> dict[str, Any]:
     """What makes a tree search configuration: model, reward model, prompt, sampling settings
     but n and search settings but the width (and the ``leaves_short`` count, a result)."""
-    sampling = {f"sampling.{k}": v for k, v in (manifest.get("sampling") or {}).items() if k != "n"}
-    search = manifest["search"]
+    sampling = {f"sampling.{k}": v for k, v in meta.sampling.settings.items() if k != "n"}
     return {
-        "model": manifest["model"].get("name"),
-        "params": manifest["model"].get("params"),
-        "reward_model": (manifest.get("reward_model") or {}).get("name"),
-        "prompt": (manifest.get("prompt") or {}).get("hash"),
+        "model": meta.model.name,
+        "params": meta.model.params,
+        "reward_model": meta.reward_model.name if meta.reward_model else None,
+        "prompt": meta.prompt.hash,
         **sampling,
-        **{k: v for k, v in search.items() if k not in ("width", "leaves_short")},
+        **{k: v for k, v in meta.search.settings.items() if k not in ("width", "leaves_short")},
     }
 
 
@@ -136,12 +136,11 @@ def search_configurations(runs: list[Run], notes: list[str]) -> dict[str, tuple[
     that tell apart configurations of one model and method."""
     configs: dict[str, list[tuple[Run, str]]] = {}
     for run, label in zip(runs, run_labels(runs), strict=True):
-        if run.manifest.get("search"):
-            key = config_hash(_search_settings(run.manifest))
-            configs.setdefault(key, []).append((run, label))
+        if run.meta.search is not None:
+            configs.setdefault(config_hash(_search_settings(run.meta)), []).append((run, label))
     merged = []
     for members in configs.values():
-        widths = [r.manifest["search"].get("width") for r, _ in members]
+        widths = [r.meta.search.width for r, _ in members]
         if len(members) > 1 and len(set(widths)) < len(widths):
             notes.append(
                 f"search runs {', '.join(label for _, label in members)} repeat a width; "
@@ -151,19 +150,17 @@ def search_configurations(runs: list[Run], notes: list[str]) -> dict[str, tuple[
             merged.append(members)
     out = {}
     for members in merged:
-        manifest = members[0][0].manifest
-        method = str(manifest["search"]["method"])
-        base = f"{manifest['model']['name']} [{method}"
-        settings = _search_settings(manifest)
+        meta = members[0][0].meta
+        method = meta.search.method
+        settings = _search_settings(meta)
         rivals = [
-            _search_settings(m[0][0].manifest)
+            _search_settings(m[0][0].meta)
             for m in merged
-            if m[0][0].manifest["model"]["name"] == manifest["model"]["name"]
-            and m[0][0].manifest["search"]["method"] == method
+            if m[0][0].meta.model.name == meta.model.name and m[0][0].meta.search.method == method
         ]
         differ = [k for k in settings if any(r.get(k) != settings[k] for r in rivals)]
-        label = base + "".join(f" {k}={settings[k]}" for k in differ) + "]"
-        out.update({name: (label, method) for _, name in members})
+        label = f"{meta.model.name} [{method}" + "".join(f" {k}={settings[k]}" for k in differ)
+        out.update({name: (label + "]", method) for _, name in members})
     return out
 
 

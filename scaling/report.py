@@ -235,7 +235,7 @@ def fit_runs(
     grid = None if budgets is None else check_budgets(np.asarray(budgets, dtype=float))
     groups: dict[str, list[Run]] = {}
     for r in runs:
-        groups.setdefault(str(r.manifest.get("problem_set", "default")), []).append(r)
+        groups.setdefault(r.meta.problem_set, []).append(r)
     notes: list[str] = []
     notices: dict[str, list[str]] = {ds: [] for ds in groups}
     searched = {ds: search_configurations(group, notes) for ds, group in groups.items()}
@@ -329,10 +329,10 @@ def fit_runs(
         progress("frontier, optimal size and claims")
     info = {}
     for ds, group in groups.items():
-        prov = group[0].manifest.get("provenance", {})
+        prov = group[0].meta.provenance
         info[ds] = {
             "title": ds,
-            "provenance": str(prov.get("citation") or prov.get("source") or ""),
+            "provenance": prov.citation or prov.source or "",
             "n_problems": int(table.loc[table["dataset"] == ds, "n_problems"].max()),
             "unit": units[ds],
         }

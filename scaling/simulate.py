@@ -202,8 +202,8 @@ def run_labels(runs: list[Run]) -> list[str]:
 def _ks(spec: str | Sequence[int], data: RunData, notices: list[str]) -> np.ndarray:
     n_max = int(data.cache.pool.sizes.max(initial=0))
     if data.search:
-        width = (data.run.manifest.get("search") or {}).get("width")
-        return np.array([int(width) if width else n_max])
+        width = data.run.meta.search.width
+        return np.array([width or n_max])
     if n_max == 0:
         return np.zeros(0, dtype=np.int64)
     if isinstance(spec, str) and spec == "pow2":
@@ -279,7 +279,7 @@ def _load(run: Run, label: str, agg: str, seed: int, mc_samples: int) -> RunData
         greedy_completion = np.where(count > 0, lengths / count, np.nan)
     if source != "measured":
         greedy_completion = np.where(count > 0, completion, np.nan)
-    search = bool(run.manifest.get("search"))
+    search = run.meta.search is not None
     search_tokens = search_rm_tokens = None
     if search:
         search_tokens = problems["search_tokens"].to_numpy(dtype=float, na_value=np.nan)[has]
@@ -348,7 +348,7 @@ def _rewards(run: Run, table: pa.Table, order: np.ndarray, agg: str) -> np.ndarr
     if steps.null_count == len(steps):
         return reward
     stepped = aggregate_step_rewards(steps.combine_chunks().take(pa.array(order)), agg)
-    kind = (run.manifest.get("reward_model") or {}).get("kind")
+    kind = run.meta.reward_model.kind if run.meta.reward_model else None
     use_steps = ~np.isnan(stepped) & ((kind == "prm") | np.isnan(reward))
     return np.where(use_steps, stepped, reward)
 
@@ -360,21 +360,30 @@ def _tokens(run, table, order, per_problem, has):
     completion = table.column("completion_tokens").to_numpy(zero_copy_only=False)[order]
     prompt = table.column("prompt_tokens").to_numpy(zero_copy_only=False)[order]
     counts = np.bincount(per_problem, minlength=n_problems)[has]
-    declared = run.manifest["tokens"]
+    declared = run.meta.tokens
     if len(order) and not pd.isna(completion.astype(float)).any():
         c = completion.astype(float)
         mean = np.bincount(per_problem, weights=c, minlength=n_problems)[has] / counts
         sq = np.bincount(per_problem, weights=c * c, minlength=n_problems)[has] / counts
         p = prompt.astype(float)
         if np.isnan(p).any():
-            p_mean = np.full(len(counts), float(declared.get("mean_prompt_tokens") or np.nan))
+            p_mean = np.full(len(counts), _known(declared.mean_prompt_tokens))
         else:
             p_mean = np.bincount(per_problem, weights=p, minlength=n_problems)[has] / counts
         return p_mean, mean, sq, "measured"
-    c = float(declared.get("mean_completion_tokens") or np.nan)
-    p = float(declared.get("mean_prompt_tokens") or np.nan)
-    source = declared.get("source", "none")
-    return np.full(len(counts), p), np.full(len(counts), c), np.full(len(counts), c * c), source
+    c = _known(declared.mean_completion_tokens)
+    p = _known(declared.mean_prompt_tokens)
+    return (
+        np.full(len(counts), p),
+        np.full(len(counts), c),
+        np.full(len(counts), c * c),
+        (declared.source),
+    )
+
+
+def _known(value: float | None) -> float:
+    """A declared number, NaN where unknown."""
+    return np.nan if value is None else float(value)
 
 
 # -- evaluation ------------------------------------------------------------------------------------
@@ -540,7 +549,7 @@ TABLE_COLUMNS = [
 
 
 def _problem_set(data: RunData) -> str:
-    return str(data.run.manifest.get("problem_set", ""))
+    return data.run.meta.problem_set
 
 
 def _breakdown(data: RunData, by: str | None):
@@ -581,7 +590,7 @@ def _summarize(data: RunData, v: _Values, weights: np.ndarray, mask: np.ndarray,
         {
             "run": data.label,
             "run_id": data.run.run_id,
-            "model": data.run.manifest["model"]["name"],
+            "model": data.run.meta.model.name,
             "params": data.run.params,
             "problem_set": _problem_set(data),
             "strategy": v.strategy.key,

@@ -166,6 +166,11 @@ def test_cli_bad_input_is_one_line_exit_2():
         (("--law", "cubic"), "--law"),
         (("--compare", "nobody:pass,pythia-1b:pass"), "--compare"),
         (("--format", "xml"), "--format"),
+        (("--seed", "-1"), "--seed -1: must be a non-negative integer"),
+        (("--huber-delta", "-1"), "--huber-delta -1.0: the Huber delta must be a positive"),
+        (("--budget-grid", "1e12:1e15:100000000"), "at most 10,000 budgets"),
+        (("--bootstrap", "1"), "--bootstrap 1: need at least 2"),
+        (("--strategy", "vote"), "--strategy vote: unknown strategy"),
     ]:
         code, _, err = run_cli("fit", *SMALL, "--bootstrap", "5", *args)
         assert code == 2, args
