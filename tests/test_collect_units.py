@@ -235,9 +235,7 @@ def test_to_probability():
     logits = torch.tensor([[0.0, 0.0], [0.0, 2.0]])
     assert to_probability(logits) == pytest.approx([0.5, 1 / (1 + torch.e**-2)])
     assert to_probability(torch.tensor([[0.0]])) == [0.5]
-    assert to_probability(torch.tensor([[0.2, 0.8]]), None) == pytest.approx([0.8])
-    assert to_probability(torch.tensor([[0.3]]), None) == pytest.approx([0.3])
-    assert to_probability(torch.tensor([[3.0]]), None) == pytest.approx([1 / (1 + torch.e**-3)])
+    assert to_probability(torch.tensor([3.0])) == pytest.approx([1 / (1 + torch.e**-3)])
     with pytest.raises(ScalingError, match="3 labels"):
         to_probability(torch.zeros(2, 3))
 
