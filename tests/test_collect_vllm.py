@@ -4,6 +4,7 @@ to end with a vLLM PRM, SIGKILL and resume."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -160,10 +161,10 @@ def test_cli_collect_with_a_vllm_prm_grades_scores_stores_and_simulates(
     for a, b in zip(got["step_rewards"], want["step_rewards"], strict=True):
         assert len(a) == len(b) and np.allclose(a, b, atol=1e-4)
 
-    sim = _scaling("simulate", str(out), "--bootstrap", "0", "--format", "json")
+    sim = _scaling("simulate", str(out), "--bootstrap", "0", "--format", "csv")
     sim_out, sim_err = sim.communicate(timeout=600)
     assert sim.returncode == 0, sim_err
-    strategies = {row["strategy"] for row in json.loads(sim_out)["table"]}
+    strategies = set(pd.read_csv(io.StringIO(sim_out))["strategy"])
     assert {"majority", "weighted_majority", "best_of_n", "greedy"} <= strategies
 
 
@@ -201,3 +202,35 @@ def test_the_transformers_prm_scored_the_reference(tiny, vllm_reference):
     scores = prm.score([questions_by_id[p] for p in frame["problem_id"]], frame["text"].tolist())
     for got, score in zip(frame["step_rewards"], scores, strict=True):
         assert np.allclose(got, score.step_rewards, atol=1e-6)
+
+
+@pytest.mark.gpu
+def test_tensor_parallel_gives_the_single_device_samples(tiny, tmp_path):
+    import torch
+
+    if torch.cuda.device_count() < 2:
+        pytest.skip("tensor parallel > 1 needs at least 2 CUDA GPUs (CI has none)")
+    from tiny_models import build_tokenizer, llama_config
+    from transformers import LlamaForCausalLM
+
+    from collect.backends.vllm import VLLMBackend
+
+    tokenizer = build_tokenizer(tmp_path / "tokenizer")
+    config = llama_config(tokenizer, hidden_size=128, num_attention_heads=2, num_key_value_heads=2)
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(tmp_path / "two-heads")
+    tokenizer.save_pretrained(tmp_path / "two-heads")
+    prompt = build_template(tokenizer).render(questions(1)[0][0])
+    greedy = Sampling(0.0, 1.0, 24)
+    done = {}
+    for size in (1, 2):
+        backend = VLLMBackend(
+            str(tmp_path / "two-heads"), tensor_parallel_size=size, dtype="float32",
+            gpu_memory_utilization=0.3,
+        )  # fmt: skip
+        try:
+            assert backend.gpus == size
+            done[size] = backend.generate([prompt] * 2, greedy, [0, 1])
+        finally:
+            backend.close()
+    assert done[1] == done[2]

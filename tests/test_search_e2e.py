@@ -274,10 +274,12 @@ def test_openai_backend_search_equals_hf(tiny, server, tmp_path):
 
 def test_a_branch_that_fills_the_context_is_capped_and_the_search_goes_on(tiny, tmp_path):
     from collect.backends.hf import HFBackend
+    from collect.prompts import build_template, encode_prompt
     from collect.search.runner import search as run
 
     backend = HFBackend(str(tiny["policy"]))
-    backend.max_context = 72  # the chat prompt is about 60 tokens: a few steps fit
+    prompt = build_template(backend.tokenizer).render("What is 1 + 2?")
+    backend.max_context = len(encode_prompt(backend.tokenizer, prompt)) + 12  # a step or two fit
     out = tmp_path / "capped"
     config = collect_config(tiny, out, **{**OPTIONS, "limit": 2})
     result = run(config, SearchSpec("rebase", WIDTH, max_depth=8), backend=backend, progress=False)
