@@ -255,3 +255,15 @@ def test_config_checks(field, value, message):
     setattr(config, field, value)
     with pytest.raises(ScalingError, match=message):
         config.check()
+
+
+def test_the_backend_registry_names_one_module_per_engine():
+    from collect.backends import BACKENDS, Backend, backend_class
+
+    for name in BACKENDS:
+        cls = backend_class(name)
+        assert issubclass(cls, Backend) and cls.name == name
+    assert not backend_class("ray").searches and not backend_class("openai").needs_tokenizer
+    assert backend_class("vllm").searches and backend_class("hf").needs_tokenizer
+    with pytest.raises(ScalingError, match="choose one of vllm, hf, openai, ray"):
+        backend_class("sglang")

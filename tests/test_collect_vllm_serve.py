@@ -1,6 +1,11 @@
-"""The openai backend against a real ``vllm serve`` process on 127.0.0.1 (vLLM's CPU build in CI)
-serving the tiny policy: the run equals the in-process vllm run with the same seeds, since the
-server samples each request from its own seed with the same engine."""
+"""The openai backend against a real vLLM OpenAI-compatible server on 127.0.0.1 (vLLM's CPU build
+in CI) serving the tiny policy: the run equals the in-process vllm run with the same seeds, since
+the server samples each request from its own seed with the same engine.
+
+The server is started as ``python -m vllm.entrypoints.openai.api_server`` (the app ``vllm serve``
+runs): the ``vllm`` command of vllm-cpu 0.32.0 stops at start with
+``importlib.metadata.PackageNotFoundError: No package metadata was found for vllm``, as it asks
+for the version of a distribution named ``vllm`` and the CPU build's is named ``vllm-cpu``."""
 
 from __future__ import annotations
 
@@ -32,12 +37,18 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def vllm_server(tiny, tmp_path_factory):
-    """``vllm serve`` on a free port of 127.0.0.1; yields its base URL; stopped afterwards."""
+    """vLLM's server on a free port of 127.0.0.1; yields its base URL; stopped afterwards."""
     pytest.importorskip("vllm", reason="vLLM is not installed (see the README's test command)")
     port = _free_port()
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1"}
     log = tmp_path_factory.mktemp("vllm-serve") / "server.log"
-    cmd = [sys.executable, "-m", "vllm.entrypoints.cli.main", "serve", str(tiny["policy"])]
+    cmd = [
+        sys.executable,
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        str(tiny["policy"]),
+    ]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--dtype", "float32"]
     cmd += ["--enforce-eager", "--enable-prefix-caching"]
     with log.open("w") as sink:
@@ -46,8 +57,8 @@ def vllm_server(tiny, tmp_path_factory):
     try:
         deadline = time.monotonic() + 600
         while True:
-            assert proc.poll() is None, f"vllm serve exited: {log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, "vllm serve did not come up in 600 s"
+            assert proc.poll() is None, f"the server exited: {log.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, "the server did not come up in 600 s"
             try:
                 if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                     break

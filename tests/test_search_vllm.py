@@ -5,16 +5,18 @@ backend's leaves where both engines are deterministic.
 Why the leaves of a sampled search differ between the engines: both reproduce a step from its
 (prompt, seed), but each maps a seed to a draw its own way (transformers: ``torch.multinomial``
 with a per-request generator; vLLM: an exponential race with its own per-request generator), so
-the same seed draws different tokens. At temperature 0.01 (the lowest vLLM samples at) both
-engines pick the most likely token at every step, and the searches must then agree exactly."""
+the same seed draws different tokens (and the tiny policy's near-ties make even temperature 0.01,
+the lowest vLLM samples at, draw differently). With greedy steps both engines generate the same
+text, and the searches, deterministic given the steps, must then agree exactly."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-from tiny_models import collect_config
+from tiny_models import collect_config, questions
 
 from collect.backends.hf import HFBackend
+from collect.prompts import build_template
 from collect.rewards import TransformersRewardModel, split_steps
 from collect.search import SearchSpec, search
 from scaling.grading import extract_answer
@@ -79,16 +81,30 @@ def test_search_on_vllm_keeps_the_invariants_and_ignores_batching(
     pd.testing.assert_frame_equal(frame_of(alone), samples)
 
 
-def test_rebase_equals_the_hf_backend_where_both_are_deterministic(
-    tiny, vllm_policy, prm, tmp_path
-):
-    spec = SearchSpec("rebase", WIDTH, max_depth=8)
-    on_vllm, on_hf = tmp_path / "vllm", tmp_path / "hf"
-    run_on(vllm_policy, prm, tiny, on_vllm, spec, limit=3, temperature=0.01)
-    run_on(HFBackend(str(tiny["policy"])), prm, tiny, on_hf, spec, limit=3, temperature=0.01)
-    columns = ["problem_id", "sample_idx", "text", "answer", "completion_tokens", "finish_reason"]
-    pd.testing.assert_frame_equal(frame_of(on_vllm)[columns], frame_of(on_hf)[columns])
-    costs = ["problem_id", "search_tokens", "search_rm_tokens"]
-    pd.testing.assert_frame_equal(
-        Run.open(on_vllm).problems()[costs], Run.open(on_hf).problems()[costs]
-    )
+@pytest.mark.parametrize("method", ["rebase", "beam", "mcts"])
+def test_greedy_trees_equal_the_hf_backend(tiny, vllm_policy, prm, method):
+    """With greedy steps both engines generate the same text, so the searches agree exactly."""
+    from collect.backends.base import Sampling
+    from collect.search.beam import beam_search
+    from collect.search.mcts import mcts
+    from collect.search.rebase import rebase
+    from collect.search.tree import Expander, Tree
+
+    run = {
+        "rebase": lambda trees, expander: rebase(trees, expander, WIDTH),
+        "beam": lambda trees, expander: beam_search(trees, expander, WIDTH, 2),
+        "mcts": lambda trees, expander: mcts(trees, expander, WIDTH, 2),
+    }[method]
+    template = build_template(vllm_policy.tokenizer)
+    grown = []
+    for backend in (vllm_policy, HFBackend(str(tiny["policy"]))):
+        expander = Expander(backend, prm, Sampling(0.0, 1.0, 40), max_step_tokens=16, max_depth=8)
+        trees = [Tree(f"p{i}", q, template.render(q)) for i, (q, _) in enumerate(questions(3))]
+        run(trees, expander)
+        grown.append(
+            [
+                (t.policy_tokens, t.rm_tokens, [(x.solution, x.path_tokens) for x in t.leaves])
+                for t in trees
+            ]
+        )
+    assert grown[0] == grown[1]

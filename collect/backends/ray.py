@@ -123,6 +123,10 @@ class RayBackend(Backend):
     def gpus(self) -> int:
         return self.workers * self.gpus_per_worker
 
+    def warm_up(self, prompt: Prompt) -> None:
+        """Nothing: the workers load and warm their engines inside the job itself (a request here
+        would start a second worker pool)."""
+
     def info(self) -> dict[str, Any]:
         return {
             **super().info(),

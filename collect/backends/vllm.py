@@ -23,6 +23,7 @@ CPU attention needs a head dimension it has kernels for (64, 80, 96, 112, 128, 2
 from __future__ import annotations
 
 import itertools
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,12 @@ POLICY_GPU_SHARE = 0.55
 
 
 def import_vllm():
-    """The ``vllm`` module, or a ScalingError saying how to install it."""
+    """The ``vllm`` module, or a ScalingError saying how to install it.
+
+    vLLM logs to stdout unless told otherwise; its log goes to stderr here (set before its first
+    import, for the engine's processes too), so that a command's stdout holds its output alone.
+    """
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
     try:
         import vllm
     except ImportError:
