@@ -86,6 +86,15 @@ def test_per_sample_seeds_are_independent_and_reproducible(vllm_policy, prompts)
     assert vllm_policy.max_context == 512
 
 
+def test_many_seeded_requests_at_once(vllm_policy, prompts):
+    """More prompt tokens than one engine step takes: prefills are scheduled over several steps
+    (on CPU, without splitting a prompt: see ``collect.backends.vllm``)."""
+    sampling = Sampling(1.0, 1.0, 2)
+    many = vllm_policy.generate(prompts * 200, sampling, list(range(600)))
+    assert len(many) == 600 and all(c.completion_tokens == 2 for c in many)
+    assert many[:3] == vllm_policy.generate(prompts, sampling, [0, 1, 2])
+
+
 def test_greedy_decoding_equals_transformers(tiny, vllm_policy, prompts):
     """Greedy decoding is deterministic: both engines pick the same tokens on the same weights."""
     local = HFBackend(str(tiny["policy"]))

@@ -16,8 +16,12 @@ through the queued requests while the caller grades and writes, so the engine do
 the store.
 
 On CPU (no CUDA device) the engine runs eagerly by default (``enforce_eager``: no compilation,
-which would take minutes at start) and the KV cache takes ``VLLM_CPU_KVCACHE_SPACE`` GiB; vLLM's
-CPU attention needs a head dimension it has kernels for (64, 80, 96, 112, 128, 256, ...).
+which would take minutes at start), without chunked prefill, and the KV cache takes
+``VLLM_CPU_KVCACHE_SPACE`` GiB; vLLM's CPU attention needs a head dimension it has kernels for
+(64, 80, 96, 112, 128, 256, ...). Chunked prefill is off on CPU because vLLM 0.32 rewinds a
+seeded request's random generator after a partial prefill, which a CPU generator cannot do: the
+engine dies with ``RuntimeError: CPU Generator does not use offset`` as soon as a seeded prompt's
+prefill is split across steps (many requests at once).
 """
 
 from __future__ import annotations
@@ -95,6 +99,8 @@ class VLLMBackend(Backend):
         self.max_inflight = max_inflight
         self.flush_samples = flush_samples
         self.cuda = on_cuda()
+        if not self.cuda:
+            engine_args.setdefault("enable_chunked_prefill", False)
         try:
             self.llm = vllm.LLM(
                 model=model,
