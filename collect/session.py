@@ -14,9 +14,9 @@ is known:
    collection itself;
 4. it yields the ``Session``: ``rows`` grades answers into store rows, ``score`` runs the reward
    model, ``write`` appends one shard and updates the counters, ``show`` advances the progress bar;
-5. at the end (also after Ctrl-C or an error) it records the status (``complete`` or
-   ``interrupted``), the measured token means and the reward model's scored tokens, copies the
-   counters into the caller's result and closes the engines it opened.
+5. at the end (also after Ctrl-C or an error) it records the status (``complete``,
+   ``interrupted`` or ``failed``), the measured token means and the reward model's scored
+   tokens, copies the counters into the caller's result and closes the engines it opened.
 """
 
 from __future__ import annotations
@@ -232,13 +232,14 @@ class Session:
             updates["reward_model"] = {**info, **reward_tokens(self.run, self.reward)}
         return updates
 
-    def conclude(self, result: CollectResult) -> None:
+    def conclude(self, result: CollectResult, *, failed: bool = False) -> None:
         """Copy the counters into ``result``, then do the final accounting."""
         result.generated = self.generated
         result.completion_tokens = self.tokens
         result.wall_s = self.wall_s
         result.warmup_s = self.warmup_s
-        self.finish("interrupted" if result.interrupted else "complete")
+        status = "failed" if failed else "interrupted" if result.interrupted else "complete"
+        self.finish(status)
 
 
 @contextmanager
@@ -274,6 +275,7 @@ def collection(
         current = session(
             config, run, problems, backend, reward, total=total, progress=progress, console=console
         )
+        failed = False
         try:
             with current.bar:
                 current.warm_up(warm_prompt)
@@ -281,8 +283,11 @@ def collection(
         except KeyboardInterrupt:
             result.interrupted = True
             raise
+        except Exception:
+            failed = True
+            raise
         finally:
-            current.conclude(result)
+            current.conclude(result, failed=failed)
     finally:
         if own_reward and reward is not None:
             reward.close()

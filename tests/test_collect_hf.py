@@ -159,7 +159,9 @@ def test_a_prompt_without_room_is_refused_before_generating(tiny, tmp_path):
     config = collect_config(tiny, tmp_path / "run", prompt_file=str(prompt), limit=1)
     with pytest.raises(ScalingError, match="leaves no room to generate"):
         collect(config, progress=False)
-    assert Run.open(tmp_path / "run").verify()["samples"] == 0
+    run = Run.open(tmp_path / "run")
+    assert run.verify()["samples"] == 0
+    assert run.manifest["extra"]["collect"]["sessions"][-1]["status"] == "failed"
 
 
 # -- collect end to end ----------------------------------------------------------------------------
