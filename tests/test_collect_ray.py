@@ -1,10 +1,14 @@
-"""The ray backend on a local Ray cluster started by the test (2 CPUs, 2 hf workers): the run and
-the ordered ``generate`` equal the single-process hf results."""
+"""The ray backend on a local Ray cluster started by the test (2 CPUs, 2 workers): with hf workers
+the run and the ordered ``generate`` equal the single-process hf results; with vLLM workers (the
+CPU build in CI) the run equals the single-process vllm run."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import ray
+from collect_fixtures import VLLM_OPTIONS
 from tiny_models import assert_same_samples, collect_config, questions, samples_of
 
 from collect.backends.base import Sampling
@@ -19,6 +23,7 @@ pytest_plugins = ["collect_fixtures"]
 
 @pytest.fixture(scope="module")
 def cluster(tiny):
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # the workers inherit it
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         yield
@@ -55,3 +60,18 @@ def test_ray_generate_keeps_request_order(tiny, cluster):
         local.generate([p], sampling, [s], stop=["\n\n"])[0]
         for p, s in zip(requests, [4, 3, 2, 1], strict=True)
     ]
+
+
+@pytest.mark.vllm
+def test_ray_with_vllm_workers_equals_the_single_process_vllm_run(
+    tiny, vllm_reference, cluster, tmp_path
+):
+    pytest.importorskip("vllm", reason="vLLM is not installed (see the README's test command)")
+    out = tmp_path / "run"
+    options = {**VLLM_OPTIONS, "backend": "ray", "ray_engine": "vllm", "workers": 2}
+    config = collect_config(tiny, out, **options)
+    result = collect(config, progress=False)
+    assert result.generated == result.missing_before
+    assert_same_samples(samples_of(out), samples_of(vllm_reference))
+    engine = Run.open(out).manifest["extra"]["collect"]["sessions"][-1]["engine"]
+    assert (engine["engine"], engine["workers"], engine["gpus_per_worker"]) == ("vllm", 2, 0)

@@ -235,9 +235,7 @@ def test_to_probability():
     logits = torch.tensor([[0.0, 0.0], [0.0, 2.0]])
     assert to_probability(logits) == pytest.approx([0.5, 1 / (1 + torch.e**-2)])
     assert to_probability(torch.tensor([[0.0]])) == [0.5]
-    assert to_probability(torch.tensor([[0.2, 0.8]]), None) == pytest.approx([0.8])
-    assert to_probability(torch.tensor([[0.3]]), None) == pytest.approx([0.3])
-    assert to_probability(torch.tensor([[3.0]]), None) == pytest.approx([1 / (1 + torch.e**-3)])
+    assert to_probability(torch.tensor([3.0])) == pytest.approx([1 / (1 + torch.e**-3)])
     with pytest.raises(ScalingError, match="3 labels"):
         to_probability(torch.zeros(2, 3))
 
@@ -257,3 +255,15 @@ def test_config_checks(field, value, message):
     setattr(config, field, value)
     with pytest.raises(ScalingError, match=message):
         config.check()
+
+
+def test_the_backend_registry_names_one_module_per_engine():
+    from collect.backends import BACKENDS, Backend, backend_class
+
+    for name in BACKENDS:
+        cls = backend_class(name)
+        assert issubclass(cls, Backend) and cls.name == name
+    assert not backend_class("ray").searches and not backend_class("openai").needs_tokenizer
+    assert backend_class("vllm").searches and backend_class("hf").needs_tokenizer
+    with pytest.raises(ScalingError, match="choose one of vllm, hf, openai, ray"):
+        backend_class("sglang")

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collect.backends.base import Backend, Completion, Sampling, sample_seed
+from collect.backends.base import Backend, Completion, Sampling, room, sample_seed
 from collect.rewards import RewardScore, split_steps
 from collect.search.beam import beam_search
 from collect.search.mcts import mcts, select
@@ -28,10 +28,15 @@ class ScriptedPolicy(Backend):
 
     name = "scripted"
 
-    def __init__(self, finish: float = 0.3, long_steps: float = 0.0):
+    def __init__(self, finish: float = 0.3, long_steps: float = 0.0, max_context=None):
         self.finish = finish
         self.long_steps = long_steps
+        self.max_context = max_context  # a prompt's tokens are its characters
         self.requests: list[tuple[str, int, tuple[str, ...]]] = []
+
+    @classmethod
+    def from_config(cls, config, tokenizer):
+        return cls()
 
     def _generate(self, prompts, sampling, seeds, stop):
         out = []
@@ -39,7 +44,10 @@ class ScriptedPolicy(Backend):
             self.requests.append((prompt, seed, tuple(stop)))
             rng = random.Random(seed)
             tokens = rng.randint(1, 6)
-            if rng.random() < self.long_steps:
+            left = room(sampling.max_tokens, len(prompt), self.max_context)
+            if tokens >= left and self.max_context is not None:
+                out.append(Completion("step", len(prompt), left, "length"))
+            elif rng.random() < self.long_steps:
                 cap = sampling.max_tokens
                 out.append(Completion(f"long {seed % 97}", len(prompt), cap, "length"))
             elif rng.random() < self.finish:
@@ -75,8 +83,17 @@ class ScriptedPRM:
         ]
 
 
-def make(n_trees=2, *, finish=0.3, long_steps=0.0, max_depth=8, max_tokens=1000, **options):
-    policy, prm = ScriptedPolicy(finish, long_steps), ScriptedPRM()
+def make(
+    n_trees=2,
+    *,
+    finish=0.3,
+    long_steps=0.0,
+    max_depth=8,
+    max_tokens=1000,
+    max_context=None,
+    **options,
+):
+    policy, prm = ScriptedPolicy(finish, long_steps, max_context), ScriptedPRM()
     expander = Expander(
         policy,
         prm,
@@ -285,3 +302,26 @@ def test_expander_needs_a_prm():
     prm.kind = "orm"
     with pytest.raises(ScalingError, match="process reward model"):
         Expander(ScriptedPolicy(), prm, Sampling(), max_step_tokens=8, max_depth=3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    width=st.integers(1, 8),
+    context=st.integers(20, 60),
+    seed=st.integers(0, 10_000),
+)
+def test_a_branch_that_fills_the_context_is_closed_as_a_leaf(width, context, seed):
+    """The search goes on: capped branches become leaves at the cap and are counted."""
+    trees, expander, _, _ = make(finish=0.1, max_depth=50, max_context=context, seed=seed)
+    rebase(trees, expander, width)
+    for tree in trees:
+        check_accounting(tree, width)
+        assert len(tree.leaves) == width  # nothing cut: the context closes every long branch
+        capped = [
+            leaf
+            for leaf in tree.leaves
+            if leaf.finish_reason == "length"
+            and len(expander.prompt(tree, leaf.parent)) + leaf.tokens >= context
+        ]
+        assert tree.capped == len(capped)
+    assert sum(t.capped for t in trees) > 0 or context > 50

@@ -12,7 +12,6 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
-import test_collect_vllm
 from tiny_models import collect_config
 
 from collect.rewards import split_steps
@@ -24,8 +23,6 @@ from scaling.grading import extract_answer
 from scaling.store import Run
 
 pytest_plugins = ["collect_fixtures"]
-MISSING = test_collect_vllm.MISSING  # why the vLLM test cannot run here (None on a GPU with vLLM)
-gpu_models = test_collect_vllm.gpu_models  # the vLLM-compatible tiny models (a module fixture)
 
 WIDTH = 4
 N_PROBLEMS = 6
@@ -64,6 +61,7 @@ def test_rebase_run_stores_the_leaves(rebase_run):
         "max_depth": 8,
         "max_step_tokens": 256,
         "leaves_short": 0,
+        "capped": 0,
     }
     assert run.name.endswith(f"[rebase w={WIDTH}]")
     assert run.manifest["sampling"]["n"] == WIDTH and run.manifest["reward_model"]["kind"] == "prm"
@@ -188,8 +186,20 @@ def test_depth_cap_leaves_fewer_leaves_and_reports_them(tiny, tmp_path):
         .size()
         .reindex(run.problems()["problem_id"].astype(str), fill_value=0)
     )
-    assert run.manifest["search"]["leaves_short"] == int((counts < WIDTH).sum()) > 0
+    short = run.manifest["search"]["leaves_short"]
+    assert short == int((counts < WIDTH).sum()) > 0
     assert run.problems()["search_tokens"].notna().all()
+    from rich.console import Console
+
+    from scaling.commands.collect import _summary_table
+
+    result = run_search(tiny, out, SearchSpec("rebase", WIDTH, max_depth=1), limit=2)
+    console = Console(width=200, record=True)
+    console.print(_summary_table(result.summary))
+    assert (
+        f"{short} of 2 problems have fewer than {WIDTH} finished leaves (branches cut at "
+        "--max-depth 1)" in console.export_text()
+    )
 
 
 def test_search_needs_a_prm_and_text_prompts(tiny, tmp_path):
@@ -263,24 +273,26 @@ def test_openai_backend_search_equals_hf(tiny, server, tmp_path):
     )
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
-def test_vllm_backend_search(gpu_models, tmp_path):
-    from collect.backends.vllm import VLLMBackend
-    from collect.rewards import TransformersRewardModel
+def test_a_branch_that_fills_the_context_is_capped_and_the_search_goes_on(tiny, tmp_path):
+    from collect.backends.hf import HFBackend
+    from collect.prompts import build_template, encode_prompt
+    from collect.search.runner import search as run
 
-    backend = VLLMBackend(str(gpu_models["policy"]), gpu_memory_utilization=0.5)
-    reward = TransformersRewardModel(str(gpu_models["prm"]))
-    try:
-        for spec in (SearchSpec("rebase", WIDTH, max_depth=8), SearchSpec("mcts", 2, max_depth=8)):
-            out = tmp_path / spec.method
-            config = collect_config(gpu_models, out, **{**OPTIONS, "backend": "vllm"})
-            search(config, spec, backend=backend, reward=reward, progress=False)
-            run = Run.open(out)
-            counts = frame_of(out).groupby("problem_id").size()
-            short = run.manifest["search"]["leaves_short"]
-            assert (counts <= spec.width).all() and short == int((counts < spec.width).sum())
-            assert run.problems()["search_tokens"].notna().all()
-            assert run.manifest["extra"]["collect"]["sessions"][-1]["engine"]["backend"] == "vllm"
-    finally:
-        backend.close()
+    backend = HFBackend(str(tiny["policy"]))
+    prompt = build_template(backend.tokenizer).render("What is 1 + 2?")
+    backend.max_context = len(encode_prompt(backend.tokenizer, prompt)) + 12  # a step or two fit
+    out = tmp_path / "capped"
+    config = collect_config(tiny, out, **{**OPTIONS, "limit": 2})
+    result = run(config, SearchSpec("rebase", WIDTH, max_depth=8), backend=backend, progress=False)
+    run_ = Run.open(out)
+    capped = run_.manifest["search"]["capped"]
+    assert capped > 0 and result.generated == 2 * WIDTH  # nothing aborted, every leaf stored
+    assert (frame_of(out)["finish_reason"] == "length").sum() >= capped
+
+    from rich.console import Console
+
+    from scaling.commands.collect import _summary_table
+
+    console = Console(width=200, record=True)
+    console.print(_summary_table(result.summary))
+    assert f"{capped} branches filled the model's context" in console.export_text()

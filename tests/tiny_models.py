@@ -1,6 +1,8 @@
 """Tiny models built locally for the collect tests (no hub access): a BPE tokenizer with a chat
 template, a 2-layer Llama policy trained for a few seconds to answer "What is a + b?" in
-``\\boxed{}``, and random token- and sequence-classification reward models.
+``\\boxed{}``, and random token- and sequence-classification reward models. Every model has one
+attention head of dimension 64, a size vLLM's CPU attention has kernels for, so the same models
+serve the transformers, vLLM and server tests.
 
 ``build_all(root)`` builds everything once under ``root`` (reused when already there) and returns
 the paths. Every random step is seeded.
@@ -40,7 +42,8 @@ def solution(question: str, answer: str) -> str:
     )
 
 
-def build_tokenizer(path: Path, *, chat: bool = True):
+def build_tokenizer(path: Path, *, chat: bool = True, extra: tuple[str, ...] = ()):
+    """The BPE tokenizer; ``extra`` special tokens are added (e.g. Qwen's ``<extra_0>`` tag)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -49,7 +52,7 @@ def build_tokenizer(path: Path, *, chat: bool = True):
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=400,
-        special_tokens=SPECIAL,
+        special_tokens=[*SPECIAL, *extra],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     corpus = [DEFAULT_SYSTEM] + [q + " " + solution(q, a) for q, a in questions(200, seed=1)]
@@ -76,8 +79,8 @@ def llama_config(tokenizer, **overrides):
         "hidden_size": 64,
         "intermediate_size": 128,
         "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
+        "num_attention_heads": 1,
+        "num_key_value_heads": 1,
         "max_position_embeddings": 512,
         "bos_token_id": tokenizer.bos_token_id,
         "eos_token_id": tokenizer.eos_token_id,
@@ -130,6 +133,59 @@ def build_reward(path: Path, tokenizer, head: str):
     return path
 
 
+def build_qwen_prm(path: Path, tokenizer):
+    """A random ``Qwen2ForProcessRewardModel`` (Qwen2.5-Math-PRM's layout: a Qwen2 model and a
+    two-layer head ``score.0`` -> ReLU -> ``score.2`` with two labels), saved with safetensors."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import Qwen2Config, Qwen2Model
+
+    fields = llama_config(tokenizer).to_dict()
+    keep = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers")
+    config = Qwen2Config(
+        **{k: fields[k] for k in keep},
+        num_attention_heads=1,
+        num_key_value_heads=1,
+        max_position_embeddings=512,
+        tie_word_embeddings=False,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        architectures=["Qwen2ForProcessRewardModel"],
+        num_labels=2,
+    )
+    torch.manual_seed(2)
+    backbone = Qwen2Model(config)
+    width = config.hidden_size
+    weights = {f"model.{k}": v.contiguous() for k, v in backbone.state_dict().items()}
+    weights |= {
+        "score.0.weight": torch.randn(width, width) / width**0.5,
+        "score.0.bias": torch.randn(width) * 0.1,
+        "score.2.weight": torch.randn(2, width) / width**0.5,
+        "score.2.bias": torch.randn(2) * 0.1,
+    }
+    path.mkdir(parents=True, exist_ok=True)
+    save_file(weights, str(path / "model.safetensors"), metadata={"format": "pt"})
+    config.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def qwen_prm_logits(path: Path, ids: list[int]):
+    """Reference [tokens, 2] logits of ``build_qwen_prm``'s model, computed with transformers'
+    Qwen2Model and the head applied by hand."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import Qwen2Model
+
+    weights = load_file(str(path / "model.safetensors"))
+    model = Qwen2Model.from_pretrained(path).eval()
+    with torch.inference_mode():
+        hidden = model(input_ids=torch.tensor([ids])).last_hidden_state[0]
+        inner = torch.relu(hidden @ weights["score.0.weight"].T + weights["score.0.bias"])
+        return inner @ weights["score.2.weight"].T + weights["score.2.bias"]
+
+
 def write_problems(path: Path, n: int, seed: int = 3) -> Path:
     """A JSONL problem file with ``n`` sums (fields: id, question, answer)."""
     rows = [
@@ -147,6 +203,8 @@ def build_all(root: Path) -> dict[str, Path]:
         "policy": root / "policy",
         "prm": root / "prm",
         "orm": root / "orm",
+        "extra-prm": root / "extra-prm",  # a token-classifier PRM whose tag is <extra_0>
+        "qwen-prm": root / "qwen-prm",
         "problems": root / "problems.jsonl",
     }
     if not (root / "done").exists():
@@ -155,6 +213,9 @@ def build_all(root: Path) -> dict[str, Path]:
         build_policy(paths["policy"], tokenizer)
         build_reward(paths["prm"], tokenizer, "token")
         build_reward(paths["orm"], tokenizer, "sequence")
+        qwen = build_tokenizer(root / "qwen-tokenizer", extra=("<extra_0>",))
+        build_reward(paths["extra-prm"], qwen, "token")
+        build_qwen_prm(paths["qwen-prm"], qwen)
         write_problems(paths["problems"], 6)
         (root / "done").write_text("ok")
     return paths

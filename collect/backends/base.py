@@ -14,6 +14,12 @@ sharded or ordered. ``stop`` strings end a completion; the text excludes the sto
 0 is greedy decoding. Step-wise generation (tree search) is ``generate`` with the step delimiter as
 a stop string, called again on prompt + partial solution.
 
+Context: a backend that knows its model's context (``max_context`` positions, prompt and
+completion together) generates at most ``max_context - prompt tokens`` tokens per request; a
+completion that fills the context ends with finish reason ``length`` (``Completion.fills``), and
+a prompt that leaves no room gets an empty one. The caller decides what that means: ``scaling
+collect`` refuses prompts that leave no room before generating, tree search closes the branch.
+
 ``stream`` is the bulk path of ``scaling collect``: work units (one problem's samples) in, results
 out as they finish, so the caller can write them while the engine keeps generating.
 
@@ -30,9 +36,12 @@ import abc
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collect.prompts import Prompt
+
+if TYPE_CHECKING:
+    from collect.runner import CollectConfig
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,14 @@ class Completion:
     finish_reason: str  # "stop" (end of sequence or a stop string) or "length"
     stop: str | None = None  # the stop string that ended it
 
+    def fills(self, max_context: int | None) -> bool:
+        """Whether generation stopped because prompt + completion filled the context."""
+        return (
+            max_context is not None
+            and self.finish_reason == "length"
+            and self.prompt_tokens + self.completion_tokens >= max_context
+        )
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -78,11 +95,37 @@ def sample_seed(seed: int, problem_id: str, sample_idx: int) -> int:
     return int.from_bytes(digest[:8], "big") % (1 << 31) + sample_idx
 
 
+def room(max_tokens: int, prompt_tokens: int, max_context: int | None) -> int:
+    """Tokens a request may generate: ``max_tokens``, less where the context runs out first."""
+    if max_context is None:
+        return max_tokens
+    return max(0, min(max_tokens, max_context - prompt_tokens))
+
+
 class Backend(abc.ABC):
-    """A text-generation engine. Subclasses implement ``_generate``; ``stream`` has a default."""
+    """A text-generation engine. Subclasses implement ``_generate`` and ``from_config``;
+    ``stream`` has a default.
+
+    Class attributes say what the engine can do: ``needs_tokenizer`` (False: a served model may
+    be known by name only), ``searches`` (False: it cannot serve tree search's step-by-step
+    ``generate`` calls).
+    """
 
     name = ""
+    needs_tokenizer = True
+    searches = True
     chunk_samples = 1  # samples the default ``stream`` hands to one ``generate`` call
+    max_context: int | None = None  # positions of the model's context (None: unknown)
+
+    @classmethod
+    @abc.abstractmethod
+    def from_config(cls, config: CollectConfig, tokenizer) -> Backend:
+        """The backend ``scaling collect`` builds for ``config`` (``tokenizer``: the policy's,
+        or None for a served model known by name only)."""
+
+    def warm_up(self, prompt: Prompt) -> None:
+        """Run one short request so that first-call costs are not timed with the real work."""
+        self.generate([prompt], Sampling(0.0, 1.0, 1), [0])
 
     def generate(
         self,

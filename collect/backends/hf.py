@@ -8,17 +8,26 @@ and seed only, not on the other rows. Rows that finish keep their slot until the
 batch's shape is fixed by its requests. (Floating-point results of a matrix product can differ in
 the last bit between batch shapes; batches of the same requests give bitwise-equal results, which
 is why ``scaling collect`` batches aligned blocks of sample indices.)
+
+The key/value cache is a ``transformers.DynamicCache`` made for each batch and handed to every
+forward call (the argument is ``cache`` from transformers 5.20 on, ``past_key_values`` before;
+the model's ``forward`` signature says which). A request generates at most the positions its
+prompt leaves in the model's context (``max_position_embeddings``).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from collect.backends.base import Backend, Completion, Sampling
+from collect.backends.base import Backend, Completion, Sampling, room
 from collect.models import load_tokenizer
 from collect.prompts import Prompt, encode_prompt
 from scaling.errors import ScalingError
+
+if TYPE_CHECKING:
+    from collect.runner import CollectConfig
 
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 
@@ -81,7 +90,15 @@ class HFBackend(Backend):
         if self.tokenizer.eos_token_id is not None:
             eos.add(self.tokenizer.eos_token_id)
         self.eos = eos
-        self.max_positions = getattr(self.model.config, "max_position_embeddings", None)
+        self.max_context = getattr(self.model.config, "max_position_embeddings", None)
+        params = inspect.signature(self.model.forward).parameters
+        self.cache_argument = "cache" if "cache" in params else "past_key_values"
+
+    @classmethod
+    def from_config(cls, config: CollectConfig, tokenizer) -> HFBackend:
+        return cls(
+            config.model, dtype=config.dtype, batch_size=config.batch_size, tokenizer=tokenizer
+        )
 
     @property
     def gpus(self) -> int:
@@ -117,16 +134,12 @@ class HFBackend(Backend):
     ) -> list[Completion]:
         """Sample one completion per seed from one prompt, rows batched without padding."""
         import torch
+        from transformers import DynamicCache
 
-        budget = sampling.max_tokens
-        if self.max_positions is not None:
-            budget = min(budget, self.max_positions - len(ids))
-        if budget <= 0:
-            raise ScalingError(
-                f"a prompt of {len(ids)} tokens leaves no room to generate within the model's "
-                f"{self.max_positions} positions; shorten the prompt template"
-            )
+        budget = room(sampling.max_tokens, len(ids), self.max_context)
         rows = len(seeds)
+        if budget == 0:
+            return [Completion("", len(ids), 0, "length") for _ in range(rows)]
         generators = [torch.Generator(device=self.device).manual_seed(s) for s in seeds]
         tokens: list[list[int]] = [[] for _ in range(rows)]
         finish = ["length"] * rows
@@ -134,8 +147,9 @@ class HFBackend(Backend):
         open_rows = set(range(rows))
         tail = max(map(len, stop), default=0) + 2
         with torch.inference_mode():
+            cache = {self.cache_argument: DynamicCache(config=self.model.config)}
             inputs = torch.tensor([ids] * rows, device=self.device)
-            out = self.model(input_ids=inputs, use_cache=True)
+            out = self.model(input_ids=inputs, use_cache=True, **cache)
             for _ in range(budget):
                 picked = self._pick(out.logits[:, -1, :], sampling, generators)
                 for r in list(open_rows):
@@ -152,9 +166,7 @@ class HFBackend(Backend):
                 if not open_rows:
                     break
                 step = torch.tensor(picked, device=self.device).unsqueeze(1)
-                out = self.model(
-                    input_ids=step, past_key_values=out.past_key_values, use_cache=True
-                )
+                out = self.model(input_ids=step, use_cache=True, **cache)
         completions = []
         for r in range(rows):
             text = self.tokenizer.decode(tokens[r], skip_special_tokens=True)
@@ -176,3 +188,6 @@ class HFBackend(Backend):
         probs = torch.softmax(logits / sampling.temperature, dim=-1)
         probs = top_p_filter(probs, sampling.top_p)
         return [int(torch.multinomial(probs[r], 1, generator=g)) for r, g in enumerate(generators)]
+
+
+BACKEND = HFBackend

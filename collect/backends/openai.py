@@ -9,7 +9,9 @@ jitter) up to ``retries`` times; any other error stops with a ScalingError namin
 message. Token counts are the server's ``usage``.
 
 A text prompt whose tokenizer adds a BOS token by default is sent without the leading BOS text,
-since servers tokenize completions prompts with special tokens (which adds it back once).
+since servers tokenize completions prompts with special tokens (which adds it back once). With a
+local tokenizer and a known context (``max_context``, from the model's config), a request asks
+for at most the positions its prompt leaves, as the other backends generate.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ import asyncio
 import concurrent.futures
 import os
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from collect.backends.base import Backend, Completion, Sampling
-from collect.prompts import Prompt, bos_prefix
+from collect.backends.base import Backend, Completion, Sampling, room
+from collect.prompts import Prompt, bos_prefix, encode_prompt
 from scaling.errors import ScalingError
+
+if TYPE_CHECKING:
+    from collect.runner import CollectConfig
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -41,6 +46,7 @@ class OpenAIBackend(Backend):
     """A client of an OpenAI-compatible HTTP server serving ``model``."""
 
     name = "openai"
+    needs_tokenizer = False
 
     def __init__(
         self,
@@ -52,6 +58,7 @@ class OpenAIBackend(Backend):
         timeout: float = 600.0,
         retries: int = 6,
         tokenizer=None,
+        max_context: int | None = None,
     ):
         self.model = model
         self.base_url = base_url.rstrip("/")
@@ -59,8 +66,22 @@ class OpenAIBackend(Backend):
         self.concurrency = max(1, concurrency)
         self.timeout = timeout
         self.retries = retries
+        self.tokenizer = tokenizer
         self._bos = bos_prefix(tokenizer)
+        self.max_context = max_context if tokenizer is not None else None
         self.chunk_samples = 4 * self.concurrency
+
+    @classmethod
+    def from_config(cls, config: CollectConfig, tokenizer) -> OpenAIBackend:
+        from collect.models import load_config
+
+        options: dict[str, Any] = {"concurrency": config.concurrency, "tokenizer": tokenizer}
+        if config.base_url:
+            options["base_url"] = config.base_url
+        if tokenizer is not None:
+            model_config = load_config(config.tokenizer or config.model, required=False)
+            options["max_context"] = getattr(model_config, "max_position_embeddings", None)
+        return cls(config.model, **options)
 
     def info(self) -> dict[str, Any]:
         return {**super().info(), "base_url": self.base_url, "concurrency": self.concurrency}
@@ -70,9 +91,13 @@ class OpenAIBackend(Backend):
 
     def _body(self, prompt: Prompt, sampling: Sampling, seed: int, stop) -> tuple[str, dict]:
         greedy = sampling.temperature <= 0
+        max_tokens = sampling.max_tokens
+        if self.max_context is not None:
+            prompt_tokens = len(encode_prompt(self.tokenizer, prompt))
+            max_tokens = room(max_tokens, prompt_tokens, self.max_context)
         body: dict[str, Any] = {
             "model": self.model,
-            "max_tokens": sampling.max_tokens,
+            "max_tokens": max_tokens,
             "temperature": 0.0 if greedy else sampling.temperature,
             "top_p": 1.0 if greedy else sampling.top_p,
             "seed": seed,
@@ -162,4 +187,14 @@ class OpenAIBackend(Backend):
                 "the openai backend needs httpx: pip install 'scaling[openai]'"
             ) from None
         requests = [self._body(p, sampling, s, stop) for p, s in zip(prompts, seeds, strict=True)]
-        return run_sync(self._all(requests))
+        sent = [(path, body) for path, body in requests if body["max_tokens"] > 0]
+        answers = iter(run_sync(self._all(sent)) if sent else [])
+        return [  # a prompt that fills the context is not sent
+            next(answers)
+            if body["max_tokens"] > 0
+            else Completion("", len(encode_prompt(self.tokenizer, prompt)), 0, "length")
+            for prompt, (_, body) in zip(prompts, requests, strict=True)
+        ]
+
+
+BACKEND = OpenAIBackend

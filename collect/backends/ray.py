@@ -2,7 +2,8 @@
 
 The work units become a Ray dataset (``ray.data.from_items``, one block per unit) mapped by
 ``map_batches`` over a pool of ``workers`` actors (``concurrency=workers``); each actor builds
-one engine, vLLM on ``gpus_per_worker`` GPUs or transformers on one CPU, and generates whole units.
+one engine, vLLM on ``gpus_per_worker`` GPUs (or vLLM's CPU build on a CPU-only cluster) or
+transformers on one CPU, and generates whole units.
 Results stream back to the driver (``iter_batches``), which grades, scores and writes them into
 the one run, so a worker never touches the store. Seeds travel with the units and each engine
 reproduces a (prompt, seed) pair exactly, so the run equals a single-process run with the same
@@ -15,11 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collect.backends.base import Backend, Completion, Sampling, Unit
 from collect.prompts import Prompt
 from scaling.errors import ScalingError
+
+if TYPE_CHECKING:
+    from collect.runner import CollectConfig
 
 ENGINES = ("hf", "vllm")
 
@@ -46,10 +50,26 @@ class GenerationWorker:
         return {"unit": np.asarray(batch["unit"]), "result": np.asarray(rows, dtype=object)}
 
 
+def cuda_here() -> bool:
+    """Whether this machine has a CUDA device (torch, when installed, says)."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
 class RayBackend(Backend):
-    """``workers`` engines (``engine`` = hf or vllm) fed by Ray Data."""
+    """``workers`` engines (``engine`` = hf or vllm) fed by Ray Data.
+
+    ``gpus_per_worker`` defaults to the vLLM engine's tensor-parallel size on a CUDA machine, else
+    0 (hf workers, and vLLM's CPU build, take one CPU each).
+    """
 
     name = "ray"
+    searches = False  # a search's generate call per depth would start a fresh worker pool
 
     def __init__(
         self,
@@ -76,7 +96,8 @@ class RayBackend(Backend):
         self.workers = max(1, workers)
         options = dict(engine_options or {})
         if gpus_per_worker is None:
-            gpus_per_worker = options.get("tensor_parallel_size", 1) if engine == "vllm" else 0
+            gpu = engine == "vllm" and cuda_here()
+            gpus_per_worker = options.get("tensor_parallel_size", 1) if gpu else 0
         self.gpus_per_worker = gpus_per_worker
         if engine == "hf" and gpus_per_worker == 0:
             options.setdefault("device", "cpu")
@@ -86,9 +107,25 @@ class RayBackend(Backend):
         self.chunk_samples = 1 << 62  # the whole job goes to Ray Data at once
         self._started = False
 
+    @classmethod
+    def from_config(cls, config: CollectConfig, tokenizer) -> RayBackend:
+        from collect.backends import default_backend
+
+        engine = config.ray_engine or default_backend()
+        options: dict[str, Any] = {"dtype": config.dtype}
+        if engine == "vllm":
+            options["tensor_parallel_size"] = config.tensor_parallel
+        else:
+            options["batch_size"] = config.batch_size
+        return cls(config.model, engine=engine, workers=config.workers, engine_options=options)
+
     @property
     def gpus(self) -> int:
         return self.workers * self.gpus_per_worker
+
+    def warm_up(self, prompt: Prompt) -> None:
+        """Nothing: the workers load and warm their engines inside the job itself (a request here
+        would start a second worker pool)."""
 
     def info(self) -> dict[str, Any]:
         return {
@@ -162,3 +199,6 @@ class RayBackend(Backend):
 
             ray.shutdown()
             self._started = False
+
+
+BACKEND = RayBackend

@@ -15,8 +15,12 @@ backend, reward model, sampling, seed, ``out``) and a ``SearchSpec`` (method, wi
    appends the finished leaves as one shard (graded; ``step_rewards`` = the PRM's step scores;
    ``completion_tokens`` = the leaf's own solution). A crash loses at most the batch in flight; the
    rerun searches exactly the missing problems with the same seeds;
-4. at the end records ``search.leaves_short`` (problems with fewer than ``width`` leaves: only the
-   depth cap cuts a search short), the token means and the PRM's total scored tokens.
+4. at the end records ``search.leaves_short`` (problems with fewer than ``width`` leaves: the
+   depth cap cut some of their branches), ``search.capped`` (branches closed as leaves because
+   they filled the model's context), the token means and the PRM's total scored tokens.
+
+Engines, warm-up, progress, store rows and accounting are the ``collect.session`` collection that
+sampling uses too.
 
 The simulator treats a search run as ``width`` samples per problem (no subsampling) whose compute
 is ``search_tokens`` (plus ``search_rm_tokens`` under ``full`` accounting).
@@ -24,37 +28,26 @@ is ``search_tokens`` (plus ``search_rm_tokens`` under ``full`` accounting).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import pandas as pd
 
-from collect.backends.base import Backend
+from collect.backends import BACKENDS, Backend, Sampling, backend_class, default_backend
 from collect.rewards import RewardModel
-from collect.runner import (
-    CollectConfig,
-    CollectResult,
-    _open_engines,
-    _progress,
-    _Session,
-    _token_stats,
-    default_backend,
-    prepare,
-    summarize,
-)
+from collect.runner import CollectConfig, CollectResult, prepare, summarize
 from collect.search.beam import beam_search
 from collect.search.mcts import mcts
 from collect.search.rebase import rebase
 from collect.search.tree import SEED_SCHEME, Expander, Tree
+from collect.session import Session, collection, token_stats
 from scaling.errors import ScalingError
-from scaling.grading import extract_answer, grade
 from scaling.store import Run
 
 METHODS = ("rebase", "beam", "mcts")
 DEFAULT_BRANCHING = 4
-SEARCH_BACKENDS = ("vllm", "hf", "openai")
 
 
 @dataclass(frozen=True)
@@ -172,54 +165,42 @@ def unescape(text: str) -> str:
     return text.encode("latin-1", "backslashreplace").decode("unicode_escape")
 
 
-def leaf_rows(
-    trees: Sequence[Tree], references: dict[str, str], config: CollectConfig
-) -> pd.DataFrame:
-    """Store rows for the finished leaves of ``trees``, graded against ``references``."""
-    leaves = [(tree, i, leaf) for tree in trees for i, leaf in enumerate(tree.leaves)]
-    pids = [tree.problem_id for tree, _, _ in leaves]
-    grades = grade(
-        [extract_answer(leaf.solution) for _, _, leaf in leaves],
-        [references[p] for p in pids],
-        timeout=config.grade_timeout,
-        workers=config.grade_workers,
-        problem_ids=pids,
-    )
-    return pd.DataFrame(
-        {
-            "problem_id": pids,
-            "sample_idx": [i for _, i, _ in leaves],
-            "greedy": [False] * len(leaves),
-            "answer": [g.answer for g in grades],
-            "cluster": [g.cluster for g in grades],
-            "correct": [g.correct for g in grades],
-            "step_rewards": [list(leaf.step_rewards) for _, _, leaf in leaves],
-            "prompt_tokens": [tree.prompt_tokens for tree, _, _ in leaves],
-            "completion_tokens": [leaf.path_tokens for _, _, leaf in leaves],
-            "finish_reason": [leaf.finish_reason for _, _, leaf in leaves],
-            "text": [leaf.solution for _, _, leaf in leaves],
-        }
-    )
+class SearchSession(Session):
+    """A collection session whose unit of work is a batch of searched problems."""
 
-
-class _SearchSession(_Session):
-    """A collect session whose unit of work is a batch of searched problems."""
-
-    def __init__(self, config, run, problems, template, backend, reward, spec: SearchSpec):
-        super().__init__(config, run, problems, template, backend, reward)
+    def __init__(
+        self,
+        config,
+        run,
+        problems,
+        backend,
+        reward,
+        *,
+        spec: SearchSpec,
+        stop: Sequence[str],
+        **options,
+    ):
+        super().__init__(config, run, problems, backend, reward, **options)
         self.spec = spec
+        self.capped = 0  # branches closed at the context, in the batches written
         self.expander = Expander(
             backend,
             reward,
-            self.sampling,
+            Sampling(config.temperature, config.top_p, config.max_tokens),
             max_step_tokens=spec.max_step_tokens,
             max_depth=spec.max_depth,
             delimiter=spec.step_delimiter,
-            stop=template.stop,
+            stop=stop,
             seed=config.seed,
+            on_expand=self.show_rate,
         )
 
-    def write(self, trees: Sequence[Tree]) -> None:
+    def show_rate(self) -> None:
+        """Show the generation rate of every expansion so far (called after each round)."""
+        rate = self.expander.generated_tokens / max(self.wall_s, 1e-9)
+        self.bar.update(self.task, rate=f"{rate:,.0f}")
+
+    def write_trees(self, trees: Sequence[Tree]) -> None:
         """Record the trees' costs, then append their leaves as one shard."""
         self.run.update_problems(
             pd.DataFrame(
@@ -230,59 +211,55 @@ class _SearchSession(_Session):
                 }
             )
         )
-        frame = leaf_rows(trees, self.references, self.config)
-        self.run.append_samples(frame)
-        self.generated += len(frame)
-        self.tokens += sum(t.policy_tokens for t in trees)
-        self.save("running")
+        leaves = [(tree, i, leaf) for tree in trees for i, leaf in enumerate(tree.leaves)]
+        frame = self.rows(
+            [tree.problem_id for tree, _, _ in leaves],
+            [leaf.solution for _, _, leaf in leaves],
+            sample_idx=[i for _, i, _ in leaves],
+            greedy=[False] * len(leaves),
+            reward=[None] * len(leaves),
+            step_rewards=[list(leaf.step_rewards) for _, _, leaf in leaves],
+            prompt_tokens=[tree.prompt_tokens for tree, _, _ in leaves],
+            completion_tokens=[leaf.path_tokens for _, _, leaf in leaves],
+            finish_reason=[leaf.finish_reason for _, _, leaf in leaves],
+        )
+        self.capped += sum(t.capped for t in trees)
+        self.write(frame, sum(t.policy_tokens for t in trees))
 
-    def execute(self, todo: pd.DataFrame, prompts: dict[str, str], result, bar) -> None:
+    def execute(self, todo: pd.DataFrame, prompts: dict[str, str]) -> None:
         """Search the ``todo`` problems batch by batch, writing each batch when it is done."""
-        progress, task = bar
         per_batch = max(1, self.config.flush_samples // self.spec.width)
         complete = len(self.problems) - len(todo)
-        progress.update(task, problems=complete)
+        self.show(problems=complete)
+        for at in range(0, len(todo), per_batch):
+            rows = todo.iloc[at : at + per_batch]
+            trees = [
+                Tree(pid, question, prompts[pid])
+                for pid, question in zip(rows["problem_id"], rows["question"], strict=True)
+            ]
+            self.spec.run(trees, self.expander)
+            self.write_trees(trees)
+            complete += len(trees)
+            self.show(len(trees) * self.spec.width, complete)
 
-        def show_rate() -> None:
-            rate = self.expander.generated_tokens / max(time.monotonic() - self.started, 1e-9)
-            progress.update(task, rate=f"{rate:,.0f}")
-
-        self.expander.on_expand = show_rate
-        try:
-            with progress:
-                for at in range(0, len(todo), per_batch):
-                    rows = todo.iloc[at : at + per_batch]
-                    trees = [
-                        Tree(pid, question, prompts[pid])
-                        for pid, question in zip(rows["problem_id"], rows["question"], strict=True)
-                    ]
-                    self.spec.run(trees, self.expander)
-                    self.write(trees)
-                    complete += len(trees)
-                    progress.update(task, advance=len(trees) * self.spec.width, problems=complete)
-        except KeyboardInterrupt:
-            result.interrupted = True
-            raise
-        finally:
-            self.conclude(result)
-
-    def finish(self, status: str) -> None:
-        """Session status, token means, search cost totals and the count of short problems."""
-        self.save(status)
+    def manifest_updates(self) -> dict[str, Any]:
+        """Token means, search cost totals, short problems, capped branches, PRM tokens."""
         problems = self.run.problems()
-        stats = _token_stats(self.run)
+        stats = token_stats(self.run)
         searched = problems["search_tokens"].notna()
         stats["total_search_tokens"] = int(problems.loc[searched, "search_tokens"].sum())
         counts = self.run.samples(["problem_id"])["problem_id"].value_counts()
         counts = counts.reindex(problems["problem_id"], fill_value=0)
         short = int((counts < self.spec.width).sum())
+        capped = int((self.run.manifest.get("search") or {}).get("capped", 0)) + self.capped
+        self.capped = 0  # counted once, should the session be finished twice
         rm_total = int(problems.loc[searched, "search_rm_tokens"].sum())
         info = self.run.manifest["reward_model"]
-        self.run.update_manifest(
-            tokens=stats,
-            search={**self.spec.describe(), "leaves_short": short},
-            reward_model={**info, "scored_tokens": rm_total},
-        )
+        return {
+            "tokens": stats,
+            "search": {**self.spec.describe(), "leaves_short": short, "capped": capped},
+            "reward_model": {**info, "scored_tokens": rm_total},
+        }
 
 
 def search(
@@ -296,8 +273,8 @@ def search(
 ) -> CollectResult:
     """Tree-search every problem of ``config``'s problem set into the run at ``config.out``.
 
-    ``backend`` and ``reward`` (both, or neither) reuse engines already loaded and are left open;
-    otherwise they are built from ``config`` when there is work, and closed after.
+    ``backend`` and ``reward`` reuse engines already loaded and are left open; the missing ones
+    are built from ``config`` when there is work, and closed after.
     """
     config = replace(config, samples=spec.width)
     config.check()
@@ -308,14 +285,12 @@ def search(
         )
     if not config.reward_model:
         raise ScalingError("--search needs a process reward model: pass --reward-model")
-    if (backend is None) != (reward is None):
-        raise ScalingError("search: pass both a backend and a reward model, or neither")
     backend_name = backend.name if backend is not None else config.backend or default_backend()
-    if backend_name not in SEARCH_BACKENDS:
+    if not backend_class(backend_name).searches:
+        searching = ", ".join(n for n in BACKENDS if backend_class(n).searches)
         raise ScalingError(
-            f"--backend {backend_name}: --search runs on {', '.join(SEARCH_BACKENDS)} (a search "
-            "makes one generate call per depth, which Ray Data would answer with a fresh worker "
-            "pool each time)"
+            f"--backend {backend_name}: --search runs on {searching} (a search makes one "
+            "generate call per depth, which this backend cannot serve)"
         )
     problems, tokenizer, template, prompts, manifest = prepare(
         config, backend_name, spec.describe()
@@ -333,19 +308,23 @@ def search(
         todo = problems.frame[~problems.frame["problem_id"].isin(stored)]
         result.missing_before = len(todo) * spec.width
         if len(todo):
-            owned = backend is None
-            if owned:
-                backend, reward = _open_engines(config, backend_name, tokenizer)
-            try:
-                session = _SearchSession(config, run, problems, template, backend, reward, spec)
-                bar = _progress(progress, result.missing_before, len(problems), console)
-                by_id = dict(zip(problems.frame["problem_id"], prompts, strict=True))
-                session.execute(todo, by_id, result, bar)
-            finally:
-                if owned:
-                    if reward is not None:
-                        reward.close()
-                    backend.close()
+            by_id = dict(zip(problems.frame["problem_id"], prompts, strict=True))
+            with collection(
+                config,
+                run,
+                problems,
+                result,
+                backend_name=backend_name,
+                tokenizer=tokenizer,
+                total=result.missing_before,
+                warm_prompt=by_id[todo["problem_id"].iloc[0]],
+                backend=backend,
+                reward=reward,
+                session=partial(SearchSession, spec=spec, stop=template.stop),
+                progress=progress,
+                console=console,
+            ) as session:
+                session.execute(todo, by_id)
     problems_frame = run.problems()
     result.summary = {
         **summarize(run, result, backend_name),

@@ -14,7 +14,9 @@ is what prefix caching (vLLM) reuses.
 A child is *done* (a finished solution, a leaf) when its generation ended without the delimiter
 (end of sequence, or one of the prompt template's stop strings), when its step holds a final
 answer (``scaling.grading.extract_answer``), or at the token cap: a solution is finished (finish
-reason ``length``) once its tokens reach ``max_tokens``. A step is capped at ``max_step_tokens``;
+reason ``length``) once its tokens reach ``max_tokens``, or once prompt and solution fill the
+model's context (the branch is *capped*: closed as a leaf where it stands, counted in
+``Tree.capped``, and the search goes on). A step is capped at ``max_step_tokens``;
 a step that reaches that cap is continued as the next step. As in Wu et al.'s released REBASE, a
 solution can therefore overshoot ``max_tokens`` by less than one step (every request of one
 ``generate`` call shares one token cap). An open child at the depth cap is *cut*: it is neither
@@ -108,6 +110,7 @@ class Tree:
     rm_tokens: int = 0  # tokens the PRM read
     expansions: int = 0  # steps generated
     cut: int = 0  # open nodes dropped at the depth cap
+    capped: int = 0  # branches closed as leaves because they filled the model's context
     widths: list[list[int]] = field(default_factory=list)  # level searches: children per round
 
 
@@ -238,7 +241,10 @@ class Expander:
         tree.expansions += 1
         step_end = completion.stop == marker(self.delimiter, depth + 1)
         long_step = completion.finish_reason == "length"  # the step cap: continued as a new step
-        if child.path_tokens >= self.max_tokens:
+        if completion.fills(self.backend.max_context):
+            child.status, child.finish_reason = DONE, "length"
+            tree.capped += 1
+        elif child.path_tokens >= self.max_tokens:
             child.status, child.finish_reason = DONE, "length"
         elif not (step_end or long_step) or extract_answer(completion.text) is not None:
             child.status, child.finish_reason = DONE, "stop"

@@ -34,13 +34,33 @@ def _summary_table(summary: dict):
         ("accuracy (mean of samples)", _fmt(summary["accuracy"], "{:.2%}")),
         ("greedy accuracy", _fmt(summary["greedy_accuracy"], "{:.2%}")),
         ("mean completion tokens", _fmt(summary["mean_completion_tokens"], "{:,.1f}")),
-        ("tokens/s", _fmt(summary["tokens_per_s"], "{:,.0f}")),
-        ("wall time", f"{summary['wall_s']:,.1f} s"),
+        ("tokens/s (after warm-up)", _fmt(summary["tokens_per_s"], "{:,.0f}")),
+        ("wall time", f"{summary['wall_s']:,.1f} s + {summary['warmup_s']:,.1f} s warm-up"),
     ]
     search = summary.get("search")
     if search:
-        short = f", {search['leaves_short']} problems short" if search.get("leaves_short") else ""
-        rows.insert(4, ("search", f"{search['method']}, width {search['width']}{short}"))
+        rows.insert(4, ("search", f"{search['method']}, width {search['width']}"))
+        at = 5
+        if search.get("leaves_short"):
+            rows.insert(
+                at,
+                (
+                    "problems short of leaves",
+                    f"{search['leaves_short']:,} of {summary['problems']:,} problems have fewer "
+                    f"than {search['width']} finished leaves (branches cut at --max-depth "
+                    f"{search['max_depth']})",
+                ),
+            )
+            at += 1
+        if search.get("capped"):
+            rows.insert(
+                at,
+                (
+                    "branches capped",
+                    f"{search['capped']:,} branches filled the model's context and were closed "
+                    "as leaves there",
+                ),
+            )
         rows.append(("search tokens per problem", _fmt(summary["mean_search_tokens"], "{:,.1f}")))
     for name, value in rows:
         table.add_row(name, value)
