@@ -70,7 +70,8 @@ def count_parameters(config, auto_class=None) -> tuple[int, int]:
 
 
 def describe_model(model: str, config=None, auto_class=None) -> dict[str, Any]:
-    """Manifest ``model`` fields: name, path, params, layers, width, vocabulary, dtype, arch.
+    """Manifest ``model`` fields: name, path, params, layers, width, attention heads, key-value
+    heads, head dimension, vocabulary, dtype, arch (what the memory-aware cost models read).
 
     ``name`` is the model id, or a local folder's name; without a config (a served model known only
     by name) the size fields are None.
@@ -83,6 +84,9 @@ def describe_model(model: str, config=None, auto_class=None) -> dict[str, Any]:
         "params_embedding": None,
         "n_layers": None,
         "d_model": None,
+        "n_heads": None,
+        "n_kv_heads": None,
+        "head_dim": None,
         "vocab_size": None,
         "dtype": None,
         "architecture": None,
@@ -91,11 +95,16 @@ def describe_model(model: str, config=None, auto_class=None) -> dict[str, Any]:
         return info
     total, embedding = count_parameters(config, auto_class)
     dtype = getattr(config, "dtype", None)
+    width = _first(config, "hidden_size", "n_embd", "d_model")
+    heads = _first(config, "num_attention_heads", "n_head", "num_heads")
     info.update(
         params=total,
         params_embedding=embedding,
         n_layers=_first(config, "num_hidden_layers", "n_layer", "num_layers"),
-        d_model=_first(config, "hidden_size", "n_embd", "d_model"),
+        d_model=width,
+        n_heads=heads,
+        n_kv_heads=_first(config, "num_key_value_heads") or heads,
+        head_dim=_first(config, "head_dim") or (width // heads if width and heads else None),
         vocab_size=_first(config, "vocab_size"),
         dtype=str(dtype).removeprefix("torch.") if dtype is not None else None,
         architecture=(getattr(config, "architectures", None) or [type(config).__name__])[0],

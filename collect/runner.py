@@ -332,7 +332,13 @@ def execute(
                 flush()
         flush()
     except KeyboardInterrupt:
-        try:
+        try:  # what an interrupted write already stored (its shard was renamed) is not pending
+            stored = session.run.existing_keys()
+            pending[:] = [
+                (u, done)
+                for u, done in pending
+                if not all((u.problem_id, u.greedy, i) in stored for i in u.sample_idx)
+            ]
             flush()
         except (KeyboardInterrupt, ScalingError, OSError):
             result.lost = sum(len(u) for u, _ in pending)

@@ -267,3 +267,18 @@ def test_the_backend_registry_names_one_module_per_engine():
     assert backend_class("vllm").searches and backend_class("hf").needs_tokenizer
     with pytest.raises(ScalingError, match="choose one of vllm, hf, openai, ray"):
         backend_class("sglang")
+
+
+def test_the_model_block_records_the_attention_shape():
+    """Layers, width, heads, KV heads and head dimension: what memory-aware costs read."""
+    from transformers import LlamaConfig
+
+    from collect.models import describe_model
+
+    config = LlamaConfig(
+        hidden_size=256, num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=3
+    )
+    block = describe_model("toy", config)
+    assert (block["n_layers"], block["d_model"]) == (3, 256)
+    assert (block["n_heads"], block["n_kv_heads"], block["head_dim"]) == (4, 2, 64)
+    assert describe_model("served-model")["n_heads"] is None  # no config: unknown
