@@ -196,7 +196,8 @@
     if (!n) return null;
     if (x <= xs[0]) return ys[0];
     for (let i = 1; i < n; i++) {
-      if (x <= xs[i]) return ys[i - 1] + ((ys[i] - ys[i - 1]) * (x - xs[i - 1])) / (xs[i] - xs[i - 1]);
+      if (x <= xs[i])
+        return ys[i - 1] + ((ys[i] - ys[i - 1]) * (x - xs[i - 1])) / (xs[i] - xs[i - 1]);
     }
     const slope = n > 1 ? (ys[n - 1] - ys[n - 2]) / (xs[n - 1] - xs[n - 2]) : 1;
     return ys[n - 1] + (x - xs[n - 1]) * slope;
@@ -274,7 +275,9 @@
     return front;
   }
   function rankedStaircase() {
-    return staircase((c) => c.ranked && state.models.has(c.model) && state.strategies.has(c.strategy));
+    return staircase(
+      (c) => c.ranked && state.models.has(c.model) && state.strategies.has(c.strategy),
+    );
   }
   function ceilingStaircase() {
     return staircase((c) => !c.ranked && !c.deployable && state.models.has(c.model));
@@ -452,7 +455,12 @@
         legendgroup: 'chosen-' + source,
         x: [null],
         y: [null],
-        marker: { symbol: 'circle' + open, size: 11, color: '#4b5563', line: { color: '#111', width: source === 'exact' ? 1.5 : 2 } },
+        marker: {
+          symbol: 'circle' + open,
+          size: 11,
+          color: '#4b5563',
+          line: { color: '#111', width: source === 'exact' ? 1.5 : 2 },
+        },
         hoverinfo: 'skip',
         meta: { role: 'frontier-key', source },
       });
@@ -500,7 +508,8 @@
       .filter((o) => state.models.has(o.c.model) && (onCostAxis() ? hasCost(o.c) : true));
     if (!at.length) return null;
     const shape = (o) =>
-      'circle' + { exact: '', interpolated: '-open-dot', extrapolated: '-open' }[f.ceiling_source[o.i]];
+      'circle' +
+      { exact: '', interpolated: '-open-dot', extrapolated: '-open' }[f.ceiling_source[o.i]];
     return {
       type: 'scatter',
       mode: 'markers',
@@ -680,7 +689,10 @@
         y: 0.985,
         font: { size: 14 },
       },
-      xaxis: Object.assign({ type: 'log', title: { text: axisTitleX() }, exponentformat: 'power' }, AXIS),
+      xaxis: Object.assign(
+        { type: 'log', title: { text: axisTitleX() }, exponentformat: 'power' },
+        AXIS,
+      ),
       yaxis: Object.assign(
         {
           type: low ? 'log' : 'linear',
@@ -1001,7 +1013,7 @@
     return source ? `<span class="badge src-${source}">${SOURCE_TEXT[source]}</span>` : '';
   }
   function ceilingLine(best) {
-    if (!best || best.ceiling === null || !best.ceilingConfig) return '';
+    if (DATA.include_oracle || !best || best.ceiling === null || !best.ceilingConfig) return '';
     const c = best.ceilingConfig;
     return (
       `<div class="row ceil"><b>Oracle ceiling (${esc(oracleNames())})</b>: ` +
@@ -1037,11 +1049,14 @@
       `<h2>Best ${DATA.include_oracle ? '' : 'deployable '}at C = ${at}</h2>` +
       `<div class="cfg" id="best-config"><span class="sw" style="background:${c.color}"></span>` +
       `<span>${esc(name(c))}, k = ${best.k}${hidden}</span></div>` +
-      `<div class="muted">${c.params === null ? 'size unknown' : params(c.params) + ' parameters'}${drawn}</div>` +
+      `<div class="muted">${c.params === null ? 'size unknown' : params(c.params)}` +
+      (c.params === null ? '' : ' parameters') +
+      `${drawn}</div>` +
       `<div class="acc">${pct(best.acc, 1)}${badge(best.source)}</div>` +
       `<div class="ci">accuracy, ${LEVEL} interval ${pct(best.lo, 1)} \u2013 ${pct(best.hi, 1)}` +
       '</div>' +
-      `<div class="row"><b>Runner-up:</b> ${esc(best.runner ? `${name(best.runner)}` : best.runnerUp || 'none')}` +
+      `<div class="row"><b>Runner-up:</b> ` +
+      esc(best.runner ? name(best.runner) : best.runnerUp || 'none') +
       (best.margin !== null
         ? `<br><span class="muted">margin ${(100 * best.margin).toFixed(2)} points` +
           (best.marginLo !== null && best.marginHi !== null
@@ -1085,7 +1100,8 @@
               : `<div class="warn">joint law misfits (RMS ${num(l.misfit)} SE), unreliable</div>`) +
             (at
               ? `<div>at C = ${costText(best.budget)}: N_opt = <b>${params(at.n)}</b> ` +
-                `<span class="muted">(${LEVEL} ${params(at.lo)} \u2013 ${params(at.hi)})</span></div>`
+                `<span class="muted">(${LEVEL} ${params(at.lo)} \u2013 ${params(at.hi)})` +
+                '</span></div>'
               : '') +
             (l.slope !== null
               ? '<div class="muted diag"><b>diagnostic</b> (\u25C7): best replayed size per ' +
@@ -1114,8 +1130,8 @@
       const acc = ranked ? f.acc[i] : f.ceiling[i];
       const k = ranked ? f.k[i] : f.ceiling_k[i];
       const source = ranked ? f.source[i] : f.ceiling_source[i];
-      const lo = ranked ? f.lo[i] : f.ceiling_lo[i];
-      const hi = ranked ? f.hi[i] : f.ceiling_hi[i];
+      const lo = ranked ? f.lo[i] : f.ceiling_lo && f.ceiling_lo[i];
+      const hi = ranked ? f.hi[i] : f.ceiling_hi && f.ceiling_hi[i];
       if (!c) {
         return (
           `<tr data-i="${i}"><td>${num(b, 1)}</td><td colspan="5" class="muted">` +
@@ -1132,14 +1148,16 @@
         `<td><span class="src src-${source}">${SOURCE_SHORT[source]}</span></td></tr>`
       );
     });
-    const keys = Array.from(new Set(f.budget.map((_, i) => (ranked ? f.config[i] : f.ceiling_config[i]))))
+    const keys = Array.from(
+      new Set(f.budget.map((_, i) => (ranked ? f.config[i] : f.ceiling_config[i]))),
+    )
       .filter((id) => id !== null && id !== undefined)
       .map((id) => d.configs[id].strategy);
     const legend = Array.from(new Set(keys))
       .map((s) => `${esc(strat(s).label)} = ${esc(strat(s).title)}`)
       .join('; ');
     el.innerHTML =
-      `<h2>${ranked ? 'Chosen configuration per budget' : `Oracle ceiling per budget (not ranked)`}</h2>` +
+      `<h2>${ranked ? 'Chosen configuration' : 'Oracle ceiling (not ranked)'} per budget</h2>` +
       '<div class="tablewrap"><table class="chosen"><thead><tr>' +
       `<th>C (${esc(inSamples() ? 'samples' : unit())})</th><th>model</th>` +
       '<th>strategy</th><th>k</th><th>accuracy</th><th>value</th></tr></thead><tbody>' +
@@ -1172,9 +1190,7 @@
     const best = frontierAt(state.budget);
     const traces = frontierTraces(best);
     const nopt = noptTraces(best);
-    const out = [
-      Plotly.react('frontier-plot', traces, frontierLayout(best, traces), PLOT_CONFIG),
-    ];
+    const out = [Plotly.react('frontier-plot', traces, frontierLayout(best, traces), PLOT_CONFIG)];
     const noptPlot = document.getElementById('nopt-plot');
     noptPlot.style.display = nopt.length ? '' : 'none';
     document.getElementById('nopt-card').classList.toggle('empty', !nopt.length);
@@ -1446,14 +1462,16 @@
         <div><b>Reading the plots:</b> markers are exact replays (the expectation over all
         k-subsets) with ${LEVEL} intervals on hover, drawn as bars and bands for the selected
         configurations (the best at the budget and a clicked one) or for all; lines are fitted
-        laws, dashed where they extrapolate beyond the samples. The black staircase is the best exact
-        point at no more than each cost among the ranked configurations; the grey dashed one is
-        the oracle ceiling (hollow markers: oracle configurations, not ranked). Large markers are
-        the configuration chosen at each budget of the grid: filled = exact replay, dotted =
-        interpolated, hollow = extrapolated; the gold star is the choice at the slider's budget.
-        Adaptive strategies sit at their expected samples drawn. Click a point to drill into it.</div>
+        laws, dashed where they extrapolate beyond the samples. The black staircase is the best
+        exact point at no more than each cost among the ranked configurations; the grey dashed
+        one is the oracle ceiling (hollow markers: oracle configurations, not ranked). Large
+        markers are the configuration chosen at each budget of the grid: filled = exact replay,
+        dotted = interpolated, hollow = extrapolated; the gold star is the choice at the slider's
+        budget. Adaptive strategies sit at their expected samples drawn. Click a point to drill
+        into it.</div>
         <div>Made with scaling ${esc(DATA.version)}; cost model <b>${esc(DATA.cost.name)}</b>
-        (${esc(DATA.cost.unit)})${DATA.cost.title ? ': ' + esc(DATA.cost.title) : ''}.</div></footer>`;
+        (${esc(DATA.cost.unit)})${DATA.cost.title ? ': ' + esc(DATA.cost.title) : ''}.</div>
+      </footer>`;
     const sel = document.getElementById('dataset');
     DATA.datasets.forEach((d, i) => {
       const o = document.createElement('option');

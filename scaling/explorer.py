@@ -80,6 +80,14 @@ FAMILY_COLORS = [c for c in plotly.colors.qualitative.D3 if c != "#7F7F7F"] + [
 ]  # grey is the oracle ceiling's
 SHADE_SPAN = (0.42, -0.32)  # within a family: smallest mixed 42% with white, largest 32% black
 SOURCES = ("exact", "interpolated", "extrapolated")
+CEILING = (
+    "ceiling",
+    "ceiling_run",
+    "ceiling_strategy",
+    "ceiling_k",
+    "ceiling_cost",
+    "ceiling_source",
+)
 
 COLUMNS = {
     "points": (
@@ -343,6 +351,11 @@ def _frontier_payload(front: pd.DataFrame, run_of: dict, ids: dict, dataset: str
     """Per budget the chosen configuration (an id, None where nothing is ranked), its option,
     the runner-up and the oracle ceiling."""
     front = front.sort_values("budget")
+    if "ceiling_run" in front.columns and (missing := [c for c in CEILING if c not in front]):
+        raise ScalingError(
+            f"explorer: the frontier of data set {dataset} names a ceiling but lacks "
+            f"{', '.join(missing)}; give {', '.join(CEILING)}"
+        )
 
     def config(run: Any, model: str, strategy: str, what: str, budget: float) -> int | None:
         run = run if isinstance(run, str) else ""
@@ -367,6 +380,11 @@ def _frontier_payload(front: pd.DataFrame, run_of: dict, ids: dict, dataset: str
                 f"{row['source']!r}; give one of {', '.join(SOURCES)}"
             )
         b = row["budget"]
+        if not model and not (isinstance(row.get("ceiling_run"), str) and row["ceiling_run"]):
+            raise ScalingError(
+                f"explorer: frontier row (budget {b:.3g}) names neither a configuration nor "
+                "an oracle ceiling; drop it, or give model or ceiling_run"
+            )
         runner.append(
             config(row.get("runner_up_run"), "", row.get("runner_up_strategy"), "the runner-up ", b)
         )

@@ -438,6 +438,12 @@ def test_bad_inputs_give_one_line_errors(frames):
     front.loc[0, "source"] = "fitted"
     with pytest.raises(ScalingError, match="has source 'fitted'; give one of exact, interp"):
         page_data(**dict(frames, frontier=front))
+    front = frames["frontier"].query("dataset == 'toy-cover'").drop(columns="ceiling_run")
+    with pytest.raises(ScalingError, match=r"names neither a configuration nor an oracle ceil"):
+        page_data(**dict(frames, frontier=front))
+    front = frames["frontier"].drop(columns="ceiling_k")
+    with pytest.raises(ScalingError, match=r"names a ceiling but lacks ceiling_k; give ceiling,"):
+        page_data(**dict(frames, frontier=front))
     for key in ("cost", "unit"):
         meta = {k: v for k, v in frames["meta"].items() if k != key}
         with pytest.raises(ScalingError, match=f"meta lacks '{key}'"):
