@@ -60,6 +60,7 @@ import pandas as pd
 import plotly.colors
 import plotly.offline
 
+from fit.results import percentile_interval
 from scaling import __version__
 from scaling.curves import model_family
 from scaling.errors import ArgumentError, ScalingError
@@ -246,7 +247,7 @@ def _downsample(curve: pd.DataFrame, limit: int = MAX_CURVE_POINTS) -> pd.DataFr
 def _along(x: np.ndarray, px: np.ndarray, pv: np.ndarray, extend: bool) -> np.ndarray:
     """The value v at ``x`` of a configuration whose points are (px, pv), px increasing:
     interpolated between its points; beyond them (``extend``) on the least-squares line
-    v = a + b x through them (None where it cannot be fitted or does not increase)."""
+    v = a + b x through them (NaN where it cannot be fitted or does not increase)."""
     ok = np.isfinite(px) & np.isfinite(pv)
     px, pv = px[ok], pv[ok]
     out = np.full(x.shape, np.nan)
@@ -719,8 +720,6 @@ def _named_option(report: Any, dataset: str, b: int, text: str, oracle: bool) ->
 def _frontier_frame(report: Any) -> pd.DataFrame:
     """The report's frontier with the runner-up's and the oracle ceiling's configuration, and
     the ceiling's k, cost and percentile interval, read from the report's options."""
-    from fit.results import percentile_interval
-
     front = report.frontier.copy()
     extra: dict[str, list] = {
         name: []
