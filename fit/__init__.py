@@ -3,7 +3,7 @@
 Arrays and DataFrames in, results out; nothing here knows about files, runs or models.
 """
 
-from fit.allocation import Allocation, allocate
+from fit.allocation import Allocation, allocate, crossfit_policy
 from fit.backtest import Backtest, backtest, backtest_beta
 from fit.beta import BetaFit, pass_at_k
 from fit.claims import Claim, beats_everywhere
@@ -40,6 +40,7 @@ __all__ = [
     "best_size_slope",
     "budget_grid",
     "cost_law",
+    "crossfit_policy",
     "fit_law",
     "fit_laws",
     "fit_optimal_size",

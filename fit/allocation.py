@@ -378,6 +378,60 @@ def allocate(
     )
 
 
+def crossfit_policy(
+    values: Any,
+    costs: Any,
+    budgets: Any,
+    *,
+    score: Any = None,
+    labels: Any = None,
+    n_bins: int = 5,
+    seed: int = 0,
+    extra: Sequence[Any] = (),
+) -> list[np.ndarray]:
+    """Each problem's expected value and cost (and each ``extra`` (P, C) table) under the
+    allocation chosen on the other half of the problems, at every budget: arrays (P, B).
+
+    The split and the bins are those of ``allocate`` (seeded, stratified; score bins are
+    quantiles of the choosing half); the allocation is chosen on the choosing half's bin means
+    (each bin weighted by its share of that half) and applied to each held-out problem by its
+    bin, a mixed bin as the expectation over its two configurations. A held-out problem whose
+    bin has no problem in the choosing half gets the uniform policy. NaN where a budget is below
+    the cheapest policy. Plain means of these per-problem values estimate the allocation's
+    accuracy and cost out of sample, and can be bootstrapped over problems with everything else
+    (conditionally on the split)."""
+    values = np.asarray(values, dtype=np.float64)
+    tables = [values, np.asarray(costs, dtype=np.float64)] + [np.asarray(t, float) for t in extra]
+    budgets = np.atleast_1d(np.asarray(budgets, dtype=np.float64))
+    n_problems = values.shape[0]
+    score = None if score is None else np.asarray(score, dtype=np.float64)
+    binner = _binner(score, None if labels is None else np.asarray(labels), n_bins)
+    ones = np.ones(n_problems, dtype=np.int64)
+    half = _split(binner(ones > 0, ones)[0], np.random.default_rng(seed))
+    out = [np.full((n_problems, len(budgets)), np.nan) for _ in tables]
+    for h in (0, 1):
+        choose, held = half == h, half != h
+        if not (choose.any() and held.any()):
+            continue
+        labels_h, groups = binner(choose, ones)
+        count = np.bincount(labels_h, weights=choose.astype(float), minlength=groups)
+        present = np.flatnonzero(count > 0)
+        means = [_sums(t, labels_h, choose.astype(float), groups)[present] / choose.sum()
+                 for t in tables[:2]]  # fmt: skip
+        policy = _choose(means[0], means[1], budgets)
+        uniform = _choose(means[0].sum(0, keepdims=True), means[1].sum(0, keepdims=True), budgets)
+        where = np.full(groups, -1)
+        where[present] = np.arange(len(present))
+        for i in np.flatnonzero(held):
+            g = where[labels_h[i]]
+            chosen, col = (policy, g) if g >= 0 else (uniform, 0)
+            lo, hi, theta = chosen.lo[:, col], chosen.hi[:, col], chosen.theta[:, col]
+            for table, result in zip(tables, out, strict=True):
+                mixed = (1.0 - theta) * table[i, lo] + theta * table[i, hi]
+                result[i] = np.where(chosen.feasible, mixed, np.nan)
+    return out
+
+
 def _policy_frame(values, costs, budgets, bins, configs) -> pd.DataFrame:
     """The allocation chosen on all problems: per budget, bin and configuration used, its share
     of the bin's problems."""

@@ -1,7 +1,9 @@
 """The ``scaling`` command line: a thin typer layer over the Python API.
 
 Each command lives in ``scaling/commands/<name>.py`` and exposes ``register(app)``. Any
-``ScalingError`` becomes one line on stderr and exit status 2, with no traceback.
+``ScalingError`` becomes one line on stderr and exit status 2, with no traceback; so does an
+``OSError`` that reaches the top (a full or read-only file system, a missing folder, ...) and
+a ``MemoryError``.
 """
 
 from __future__ import annotations
@@ -25,16 +27,21 @@ app = typer.Typer(
 )
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    """Inference-scaling-law toolkit: collect, simulate, fit, explore."""
-    if version:
+def _version(value: bool) -> None:
+    if value:
         from scaling import __version__
 
         typer.echo(__version__)
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """Inference-scaling-law toolkit: collect, simulate, fit, explore."""
 
 
 for _name in COMMANDS:
@@ -70,4 +77,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except ScalingError as e:
         typer.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except OSError as e:
+        from scaling.files import os_error
+
+        typer.echo(f"error: {os_error(e)}", err=True)
+        sys.exit(2)
+    except MemoryError:
+        typer.echo(
+            "error: out of memory; free memory, or pass fewer or smaller runs or inputs", err=True
+        )
         sys.exit(2)

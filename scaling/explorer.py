@@ -634,8 +634,11 @@ def _asset(name: str) -> str:
 
 
 def _inline_json(data: Any) -> str:
-    """JSON safe inside a ``<script>`` element (no ``</`` sequences, no NaN)."""
-    return json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    """JSON safe inside a ``<script>`` element: every ``<``, ``>`` and ``&`` is written as a
+    ``\\u`` escape (so no ``</script``, ``<!--`` or ``<script`` can end or nest the element;
+    ``JSON.parse`` gives the same strings back), and no NaN."""
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 CSP = (
@@ -692,13 +695,13 @@ def _provenance(runs: list) -> str:
     def unique(values) -> list[str]:
         return list(dict.fromkeys(v for v in values if v))
 
-    prov = [r.manifest.get("provenance") or {} for r in runs]
-    tokens = [r.manifest.get("tokens") or {} for r in runs]
-    parts = unique(p.get("citation") or p.get("source") for p in prov)
-    if licenses := unique(p.get("license") for p in prov):
+    prov = [r.meta.provenance for r in runs]
+    tokens = [r.meta.tokens for r in runs]
+    parts = unique(p.citation or p.source for p in prov)
+    if licenses := unique(p.license for p in prov):
         parts.append("license: " + "; ".join(licenses))
-    sources = unique(t.get("source") for t in tokens)
-    assumptions = unique(t.get("assumption") for t in tokens)
+    sources = unique(t.source for t in tokens)
+    assumptions = unique(t.assumption for t in tokens)
     if assumptions:
         more = f" (and {len(assumptions) - 1} similar, one per run)" if len(assumptions) > 1 else ""
         parts.append(f"token counts: {'/'.join(sources)}: {assumptions[0]}{more}")
@@ -869,7 +872,7 @@ def explorer_frames(
         report = fit_runs(opened, seed=seed, progress=progress, **options)
     groups: dict[str, list] = {}
     for r in opened:
-        groups.setdefault(str(r.manifest.get("problem_set", "default")), []).append(r)
+        groups.setdefault(r.meta.problem_set, []).append(r)
     # every exact replay (design k and those the budgets afford), once per (config, k)
     table = report.table.sort_values(["k", "design"], ascending=[True, False], kind="stable")
     points = table.drop_duplicates(["dataset", "run", "strategy", "k"])

@@ -17,13 +17,19 @@ def data_dir() -> Path:
 
 
 def default_runs() -> list[Path]:
-    """Every run directory under ``data/runs`` (a run is a folder holding ``run.json``)."""
-    return sorted(p.parent for p in (data_dir() / "runs").rglob("run.json"))
+    """Every run directory under ``data/runs`` (a run is a folder holding ``run.json``; hidden
+    folders are skipped)."""
+    from scaling.store import find_runs
+
+    return find_runs(data_dir() / "runs")
 
 
-def resolve_runs(runs=None) -> list:
+def resolve_runs(runs=None, *, check: bool = True) -> list:
     """Open ``runs``: run objects, run directories or folders holding runs (in any mix); with
-    none given, every embedded default run, ordered by data set, then model size, then name."""
+    none given, every embedded default run, ordered by data set, then model size, then name.
+
+    ``check``: each run passes ``Run.check`` (what ``verify`` checks, cheaply) or the first
+    that does not raises ``ScalingError``."""
     from scaling.errors import ScalingError
     from scaling.store import Run, open_runs
 
@@ -31,11 +37,14 @@ def resolve_runs(runs=None) -> list:
         found = default_runs()
         if not found:
             raise ScalingError("no embedded runs found under data/runs; pass a run directory")
-        opened = open_runs(found)
+        opened = open_runs(found, check=check)
         return sorted(opened, key=lambda r: (str(r.path.parent), r.params or float("inf"), r.name))
     if isinstance(runs, (Run, str, Path)):
         runs = [runs]
     out: list[Run] = []
     for item in runs:
-        out.extend([item] if isinstance(item, Run) else open_runs([item]))
+        if isinstance(item, Run):
+            out.append(item.check() if check else item)
+        else:
+            out.extend(open_runs([item], check=check))
     return out

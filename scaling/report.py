@@ -14,16 +14,17 @@ carried through replay, fit, frontier and optimum.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fit import Claim
+from fit import Allocation, Claim, allocate
 from fit.results import percentile_interval
 from scaling.compute_optimal import ComputeOptimal, compute_optimal
-from scaling.costs import CostModel, cost_model
+from scaling.cost_comparison import CostComparison, compare_costs
+from scaling.costs import CostModel, parse_costs
 from scaling.curves import Curve, build_curves, design_ks, search_configurations
 from scaling.errors import ArgumentError
 from scaling.fitting import CurveFit, check_law, fit_curves
@@ -38,7 +39,7 @@ from scaling.frontier import (
     pareto_points,
     replay_ks,
 )
-from scaling.simulate import BOOTSTRAP, load_runs, run_labels, simulate
+from scaling.simulate import BOOTSTRAP, RunData, load_runs, run_labels, simulate
 from scaling.store import Run
 from scaling.strategies import Strategy, default_strategies, parse_strategies
 
@@ -56,6 +57,7 @@ class FitReport:
     pareto: pd.DataFrame
     optimal: list[ComputeOptimal]
     claims: list[Claim]
+    allocations: list[tuple[Curve, Allocation]]  # each allocated curve's gain over uniform
     law: str
     cost: str
     units: dict[str, str]  # per data set: the budget unit
@@ -65,6 +67,8 @@ class FitReport:
     notes: list[str]  # what the fit assumed or skipped
     notices: list[str]  # the simulator's notices
     datasets: dict[str, dict[str, Any]]  # per data set: title, provenance, n_problems
+    # the same fit under each further cost model of ``fit_runs(cost="a,b")``, compared
+    comparisons: list[CostComparison] = field(default_factory=list)
 
     def laws_table(self) -> pd.DataFrame:
         """One row per (curve, family) fitted: parameters, intervals, AIC, chosen, backtest."""
@@ -136,9 +140,15 @@ class FitReport:
                 "curves": curves,
                 "optimal_size": [o.to_dict() for o in self.optimal],
                 "claims": [c.to_dict() for c in self.claims],
+                "allocations": [
+                    {"dataset": c.dataset, "run": c.run, "strategy": c.strategy}
+                    | {"gain": a.to_frame().to_dict(orient="records")}
+                    for c, a in self.allocations
+                ],
                 "pareto": self.pareto.to_dict(orient="records"),
                 "notes": self.notes,
                 "simulator_notices": self.notices,
+                "cost_comparisons": [c.to_dict() for c in self.comparisons],
             }
         )
 
@@ -193,7 +203,7 @@ def fit_runs(
     budgets: Sequence[float] | np.ndarray | None = None,
     law: str = "auto",
     compare: list[tuple[tuple[str, str], tuple[str, str]]] | None = None,
-    cost: str | CostModel = "paper",
+    cost: str | CostModel | Sequence[str | CostModel] = "paper",
     bootstrap: int = BOOTSTRAP,
     seed: int = 0,
     level: float = 0.95,
@@ -204,13 +214,15 @@ def fit_runs(
 
     ``strategies``: as ``simulate`` (default: every parameter-free one); ``include_oracle``:
     rank pass@k with the deployable strategies (else it is the ceiling); ``budgets``: costs per
-    problem in the cost model's unit (default per data set: ``frontier.default_grid``);
+    problem in the (first) cost model's unit (default per data set: ``frontier.default_grid``);
     ``law``: a family name, "beta" or "auto"; ``compare``: claims ((model, strategy), (model,
-    strategy)); ``cost``: a cost model of ``scaling.costs``; ``progress``: a callable taking a
-    status line.
+    strategy)); ``cost``: a cost model of ``scaling.costs``, or several (``"paper,kinetics"``):
+    the report is under the first, and ``comparisons`` compares it with the same fit under each
+    other one, on its own default budget grid (``scaling.cost_comparison``); ``progress``: a
+    callable taking a status line.
     """
     check_law(law)
-    model = cost_model(cost)
+    model, *others = parse_costs(cost)
     wanted = parse_strategies(strategies) or default_strategies()
     if bootstrap < 2:
         raise ArgumentError("bootstrap", bootstrap, "need at least 2 replicates for intervals")
@@ -308,6 +320,11 @@ def fit_runs(
         paretos.append(pareto_points(local, ranked))
         optimal += compute_optimal(curves, fits, opt, unit=units[ds], delta=delta, level=level)
     claims = claims_at(curves, per_dataset, compare or [])
+    allocations = [
+        (c, allocation_gain(c, loaded[c.dataset], bootstrap=bootstrap, level=level))
+        for c in curves
+        if c.strategy.split(":")[0] == "allocated"
+    ]
     if progress is not None:
         progress("frontier, optimal size and claims")
     info = {}
@@ -319,7 +336,7 @@ def fit_runs(
             "n_problems": int(table.loc[table["dataset"] == ds, "n_problems"].max()),
             "unit": units[ds],
         }
-    return FitReport(
+    report = FitReport(
         table=table,
         curves=curves,
         fits=fits,
@@ -330,6 +347,7 @@ def fit_runs(
         pareto=pd.concat(paretos, ignore_index=True) if paretos else pd.DataFrame(),
         optimal=optimal,
         claims=claims,
+        allocations=allocations,
         law=law,
         cost=model.key,
         units=units,
@@ -339,4 +357,34 @@ def fit_runs(
         notes=notes,
         notices=[n for ds in groups for n in notices[ds]],
         datasets=info,
+    )
+    for other in others:
+        alternative = fit_runs(
+            runs, strategies=wanted, include_oracle=include_oracle, budgets=None, law=law,
+            compare=compare, cost=other, bootstrap=bootstrap, seed=seed, level=level,
+            delta=delta, progress=progress,
+        )  # fmt: skip
+        report.comparisons.append(compare_costs(report, alternative))
+    return report
+
+
+def allocation_gain(curve: Curve, runs: list[RunData], *, bootstrap: int, level: float):
+    """The allocation of an ``allocated`` curve, with its cross-fitted gain over the best uniform
+    configuration at the curve's design budgets (mean samples per problem) and its paired
+    bootstrap interval through split, binning, choice and evaluation (``fit.allocate``)."""
+    data = next(d for d in runs if d.run.run_id == curve.points["run_id"].iloc[0])
+    (strategy,) = parse_strategies([curve.strategy])
+    ks = curve.k.astype(np.int64)
+    values, samples, _, names = strategy.configurations(data.cache, ks)
+    return allocate(
+        values,
+        samples,
+        ks.astype(float),
+        n_bins=strategy.bins,
+        configs=names,
+        difficulty=f"{strategy.difficulty} (cross-fitted)",
+        n_boot=bootstrap,
+        level=level,
+        seed=data.cache.seed,
+        **strategy.bins_of(data.cache),
     )

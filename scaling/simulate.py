@@ -154,6 +154,8 @@ def simulate(
                 done.append(_evaluate(data, strategy, run_ks, model))
             errors = dict.fromkeys(v.cost_error for v in done if v.cost_error)
             notices.extend(f"{label}: cost unknown: {e}" for e in errors)
+            if done and not errors:  # which architecture fields came from the known-model table
+                notices.extend(f"{label}: {n}" for n in model.notes(data.run.manifest))
             results.extend((data, v) for v in done)
             advance(label, 1)
     return _tabulate(results, bootstrap, seed, by, model, notices)
@@ -284,12 +286,13 @@ def _load(run: Run, label: str, agg: str, seed: int, mc_samples: int) -> RunData
         search_rm_tokens = problems["search_rm_tokens"].to_numpy(dtype=float, na_value=np.nan)
         search_rm_tokens = search_rm_tokens[has]
     stream = np.random.SeedSequence([seed, zlib.crc32(run.run_id.encode())])
+    levels = problems["level"].to_numpy(dtype=float, na_value=np.nan)[has]
     return RunData(
         run=run,
         label=label,
         problem_ids=ids[has],
-        levels=problems["level"].to_numpy(dtype=float, na_value=np.nan)[has],
-        cache=Cache(pool, greedy_value, int(stream.generate_state(1)[0]), mc_samples),
+        levels=levels,
+        cache=Cache(pool, greedy_value, int(stream.generate_state(1)[0]), mc_samples, levels),
         work=Workload(
             prompt, completion, completion_sq, greedy_completion, search_tokens, search_rm_tokens
         ),

@@ -25,15 +25,25 @@ def strategies(run: Run, table=None) -> list[str]:
     """The registered parameter-free strategies the simulator can replay on this run's samples:
     each needs some of answer clusters, rewards (an ORM score, or PRM step scores) and a
     temperature-0 sample (``scaling.strategies``)."""
-    from scaling.strategies import default_strategies
-
     t = table if table is not None else run.sample_table(COLUMNS)
     rewarded = t.num_rows > min(t.column("reward").null_count, t.column("step_rewards").null_count)
-    greedy = t.num_rows and pc.any(t.column("greedy")).as_py()
+    return supported(
+        clusters=t.num_rows > t.column("cluster").null_count,
+        rewards=bool(rewarded),
+        greedy=bool(t.num_rows and pc.any(t.column("greedy")).as_py()),
+    )
+
+
+def supported(*, clusters: bool, rewards: bool, greedy: bool) -> list[str]:
+    """The registered parameter-free strategies that samples with (some) answer clusters,
+    rewards and temperature-0 samples support."""
+    from scaling.strategies import default_strategies
+
     lacking = {
-        "clusters": None if t.num_rows > t.column("cluster").null_count else "clusters",
-        "rewards": None if rewarded else "rewards",
+        "clusters": None if clusters else "clusters",
+        "rewards": None if rewards else "rewards",
         "greedy": None if greedy else "greedy",
+        "levels": None,
     }
     return [s.key for s in default_strategies() if s.lacks(lacking) is None]
 
@@ -43,8 +53,8 @@ def _tokens(run: Run) -> tuple[float | None, str]:
     counts = t.column("completion_tokens")
     if t.num_rows and counts.null_count == 0:
         return pc.mean(counts).as_py(), "measured"
-    tokens = run.manifest["tokens"]
-    return tokens.get("mean_completion_tokens"), tokens.get("source", "none")
+    tokens = run.meta.tokens
+    return tokens.mean_completion_tokens, tokens.source
 
 
 def summarize(runs: list[Run]) -> pd.DataFrame:
@@ -63,7 +73,7 @@ def summarize(runs: list[Run]) -> pd.DataFrame:
                 "run": str(run.path),
                 "model": run.name,
                 "params": run.params,
-                "problem_set": run.manifest["problem_set"],
+                "problem_set": run.meta.problem_set,
                 "problems": len(run.problems()),
                 "samples": len(pooled),
                 "samples_per_problem": str(n_min) if n_min == n_max else f"{n_min}-{n_max}",

@@ -37,9 +37,7 @@ def files(path: Path) -> dict[str, bytes]:
 # -- inspect ------------------------------------------------------------------------------------
 def test_inspect_mock_aime(tmp_path):
     model = "llama-3-8b-instruct"
-    run, imported = import_run(
-        "inspect", AIME / model, tmp_path / "run", ImportOptions(model=model)
-    )
+    run, report = import_run("inspect", AIME / model, tmp_path / "run", ImportOptions(model=model))
     records = json.loads((AIME / model / "summaries.json").read_text())
     header = json.loads((AIME / model / "header.json").read_text())
     s = run.samples()
@@ -57,8 +55,8 @@ def test_inspect_mock_aime(tmp_path):
     assert grader["stored_correct"] == stored == 6
     assert grader["regraded_correct"] == int(s["correct"].sum()) == 2
     assert grader["agreement"] == grader["agree"] / 720 and grader["agreement"] > 0.98
-    assert imported.report["agreement with stored verdicts"] == {
-        k: grader[k] for k in imported.report["agreement with stored verdicts"]
+    assert report["agreement with stored verdicts"] == {
+        k: grader[k] for k in report["agreement with stored verdicts"]
     }
     assert "text" not in s.columns or s["text"].isna().all()
 
@@ -259,6 +257,20 @@ def test_importing_twice_gives_identical_runs(tmp_path):
     assert files(q1.path) == files(q2.path)  # the grading pool and in-process grading agree
 
 
+def test_chunk_size_does_not_change_the_run(tmp_path):
+    """Streaming in chunks of 3 rows writes the same bytes as one chunk (counts, jsonl, sal)."""
+    cases = [
+        ("counts", LLMONK, ImportOptions(model="Pythia 70M", tokens_per_sample=512)),
+        ("sal", FIXTURES / "sal_completions.jsonl", ImportOptions(model="m", workers=0)),
+        ("qwen-eval", QWEN, ImportOptions(workers=0)),
+    ]
+    for kind, source, options in cases:
+        whole, _ = import_run(kind, source, tmp_path / f"{kind}-whole", options)
+        options.chunk_rows = 3 if kind != "counts" else 4099
+        chunked, _ = import_run(kind, source, tmp_path / f"{kind}-chunked", options)
+        assert files(whole.path) == files(chunked.path), kind
+
+
 def test_embedded_runs_match_a_fresh_import(tmp_path):
     embedded = data_dir() / "runs" / "qwen25-math-cot100"
     options = ImportOptions(
@@ -285,6 +297,29 @@ def test_failed_import_leaves_nothing_and_keeps_existing_runs(tmp_path):
     replaced, _ = import_run("jsonl", good, tmp_path / "run", ImportOptions(model="m"), force=True)
     assert replaced.name == "m" and replaced.verify()["samples"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "good.jsonl", "run"]
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "counts"])
+def test_import_summary_from_the_stream_matches_the_run(tmp_path, kind):
+    """The figures ``import_run`` reports while streaming equal ``summarize`` of the run."""
+    from scaling.summary import summarize
+
+    if kind == "jsonl":
+        rows = [{"problem_id": i % 3, "answer": str(i % 4), "correct": i % 4 == 1,
+                 "greedy": i == 5, "reward": i / 10} for i in range(40)]  # fmt: skip
+        source = write_lines(tmp_path / "s.jsonl", rows)
+        options = ImportOptions(model="m", workers=0, chunk_rows=7)
+    else:
+        source = tmp_path / "c.csv"
+        source.write_text("problem_idx,n_samples,n_correct\n1,30,0\n2,25,3\n3,9,9\n")
+        options = ImportOptions(model="m", tokens_per_sample=1, chunk_rows=7)
+    run, report = import_run(kind, source, tmp_path / "r", options)
+    row = summarize([run]).iloc[0]
+    mine = report["summary"]
+    assert (mine["samples"], mine["problems"]) == (row.samples, row.problems)
+    assert mine["accuracy"] == pytest.approx(row.accuracy, abs=1e-12)
+    assert mine["coverage"] == pytest.approx(row.coverage, abs=1e-12)
+    assert ", ".join(mine["strategies"]) == row.strategies
 
 
 def test_unknown_kind_and_missing_source(tmp_path):

@@ -9,7 +9,7 @@ import typer
 
 from scaling.commands.fit import GRID_HELP
 from scaling.commands.info import Runs
-from scaling.commands.simulate import cost_help, strategy_help
+from scaling.commands.simulate import Intensity, chosen_costs, cost_help, strategy_help
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
 from scaling.simulate import BOOTSTRAP
@@ -30,6 +30,7 @@ def explore(
     budgets: Annotated[str | None, typer.Option("--budget-grid", help=GRID_HELP)] = None,
     law: Annotated[str, typer.Option("--law", help="auto | a curve family | beta")] = "auto",
     cost: Annotated[str, typer.Option("--cost", "--flops", help=cost_help())] = "paper",
+    intensity: Intensity = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", help="Bootstrap replicates behind every interval.")
     ] = BOOTSTRAP,
@@ -51,6 +52,7 @@ def explore(
     from scaling.frontier import parse_budget_grid
 
     grid = None if budgets is None else parse_budget_grid(budgets)
+    cost = chosen_costs(cost, intensity)[0].key
     opened = resolve_runs(runs)
     console = Console(stderr=True)
     with progress_bar("{task.description}", console=console, transient=True) as bar:

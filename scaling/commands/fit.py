@@ -15,7 +15,7 @@ import numpy as np
 import typer
 
 from scaling.commands.info import RUNS_HELP, emit
-from scaling.commands.simulate import cost_help, strategy_help
+from scaling.commands.simulate import Intensity, chosen_costs, cost_help, strategy_help
 from scaling.errors import ArgumentError
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
@@ -111,7 +111,9 @@ def frontier_lines(report: Any, dataset: str) -> list[str]:
     if marked.any() or (not ranked and front["ceiling_source"].ne("exact").any()):
         notes.append("k* extrapolated, k~ interpolated by the curve's law; others exact replays")
     if ranked and front["ceiling"].notna().any():
-        notes.append(f"oracle ceiling (pass@k) up to {100 * front['ceiling'].max():.1f}%")
+        top = front.loc[front["ceiling"].idxmax()]
+        label = _label(top["ceiling_config"].split(" @ k=")[0].split(" / ")[-1])
+        notes.append(f"oracle ceiling ({label}) up to {100 * top['ceiling']:.1f}%")
     return lines + ["  " + n for n in notes]
 
 
@@ -140,6 +142,69 @@ def optimal_lines(o: Any) -> list[str]:
         f"{o.slope_range[0]:.1e}-{o.slope_range[1]:.1e} {o.cost_unit}",
     ]
     return [line.replace("e+", "e") for line in lines]
+
+
+def allocation_lines(curve: Any, a: Any) -> list[str]:
+    """The allocation's cross-fitted gain over the best uniform configuration at equal mean
+    samples, at up to four budgets (powers of two)."""
+    head = f"{_label(curve.strategy)} {shorten(curve.model, 24)}: cross-fitted gain over uniform"
+    shown = [i for i, b in enumerate(a.budgets) if int(b) & (int(b) - 1) == 0 and b > 1][:4]
+    gains = [_interval(a.gain[i], *a.gain_ci[i], signed=True) for i in shown]
+    cells = [f"k={a.budgets[i]:g} {g}" for i, g in zip(shown, gains, strict=True)]
+    return [head, "  " + "  ".join(cells) + " pts"]
+
+
+def comparison_lines(comparison: Any, dataset: str) -> list[str]:
+    """Where two cost models choose differently (``scaling.cost_comparison``), at most ``WIDTH``
+    characters a line: the cheapest exact configuration per accuracy target where the choices
+    differ, the excess factors, the Pareto sets and the N_opt exponents."""
+    if dataset not in comparison.units:
+        return []
+    (a, b), (unit_a, unit_b) = comparison.costs, comparison.units[dataset]
+    name_a, name_b = a.split(":")[0], b.split(":")[0]
+    s = comparison.summary(dataset)
+    lines = [f"cost {a} ({unit_a}) vs {b} ({unit_b}): cheapest exact configuration"]
+    targets = comparison.targets[comparison.targets["dataset"] == dataset]
+    differ = targets[~targets["same"]]
+    if differ.empty:
+        lines.append(f"  the same at every accuracy target ({s['targets']})")
+    else:
+        head = f"{'accuracy':>8} {'under ' + name_a:<24} {'under ' + name_b:<24}"
+        lines.append(f"{head} {'x ' + name_b[:8]:>10} {'x ' + name_a[:8]:>10}")
+        for r in _rows(differ).itertuples(index=False):
+            cell_a = _config(r.a_model, r.a_strategy, r.a_k)
+            cell_b = _config(r.b_model, r.b_strategy, r.b_k)
+            line = (
+                f"{100 * r.target:>7.2f}% {cell_a:<24} {cell_b:<24} "
+                f"{r.b_excess:>10.2f} {r.a_excess:>10.2f}"
+            )
+            lines.append(line[:WIDTH])
+        shown = min(len(differ), ROWS)
+        lines += [
+            f"  choices differ at {len(differ)} of {s['targets']} accuracy targets"
+            + (f" ({shown} shown)" if shown < len(differ) else ""),
+            f"  x: the other's choice over its own, up to {s['max_b_excess']:.3g} "
+            f"({name_b[:12]}), {s['max_a_excess']:.3g} ({name_a[:12]})",
+        ]
+    lines.append(
+        f"  Pareto sets: {s['pareto_a']} points under {name_a}, {s['pareto_b']} under "
+        f"{name_b}, {s['pareto_both']} in both"
+    )
+    exps = comparison.exponents[comparison.exponents["dataset"] == dataset]
+    for e in exps.itertuples(index=False):
+        lines += [
+            f"  N_opt {e.family} ({_label(e.strategy)}) ~ C^a: a = {e.a_a:.3f} under {name_a}, "
+            f"{e.a_b:.3f} under {name_b}",
+            f"    difference {e.difference:+.3f} [{e.difference_low:+.3f},"
+            f"{e.difference_high:+.3f}]; cost per sample ~ N^{e.h_a:.2f} vs N^{e.h_b:.2f}",
+        ]
+    return lines
+
+
+def _config(model: str, strategy: str, k: int) -> str:
+    """``model label k=K`` in at most 24 characters."""
+    tail = f" {_label(strategy)} k={int(k)}"
+    return shorten(model, 24 - len(tail)) + tail
 
 
 def _law_table(report: Any, dataset: str) -> Any:
@@ -185,18 +250,28 @@ def _print(report: Any, details: bool) -> None:
         for o in (o for o in report.optimal if o.dataset == dataset):
             for line in optimal_lines(o):
                 console.print(line, markup=False, overflow="fold")
+        for c, a in (x for x in report.allocations if x[0].dataset == dataset):
+            for line in allocation_lines(c, a):
+                console.print(line, markup=False, overflow="fold")
+        for comparison in report.comparisons:
+            for line in comparison_lines(comparison, dataset):
+                console.print(line, markup=False, overflow="fold")
         if details:
             console.print(_law_table(report, dataset))
     for claim in report.claims:
         unit = report.units.get(claim_dataset(report, claim), "")
         console.print(claim.sentence(unit), markup=False)
-    for note in report.notes:
+    notes = report.notes + [n for c in report.comparisons for n in c.notes]
+    for note in notes:
         console.print(f"note: {note}", markup=False, overflow="fold")
-    if report.notices and details:
-        for line in report.notices:
+    notices = report.notices + [
+        f"(cost {c.costs[1]}) {line}" for c in report.comparisons for line in c.other.notices
+    ]
+    if notices and details:
+        for line in notices:
             console.print(f"simulator: {line}", markup=False, overflow="fold")
-    elif report.notices:
-        console.print(f"simulator: {len(report.notices)} notices (--details lists them)")
+    elif notices:
+        console.print(f"simulator: {len(notices)} notices (--details lists them)")
 
 
 def claim_dataset(report: Any, claim: Any) -> str:
@@ -235,7 +310,8 @@ def fit(
     html: Annotated[
         Path | None, typer.Option("--html", help="Write the explorer page here.")
     ] = None,
-    cost: Annotated[str, typer.Option("--cost", "--flops", help=cost_help())] = "paper",
+    cost: Annotated[str, typer.Option("--cost", "--flops", help=cost_help(several=True))] = "paper",
+    intensity: Intensity = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", help="Paired bootstrap replicates.")
     ] = BOOTSTRAP,
@@ -255,12 +331,13 @@ def fit(
         raise ArgumentError("fmt", fmt, "choose one of table, csv, json, parquet")
     grid = None if budgets is None else parse_budget_grid(budgets)
     claims = [c for spec in compare or [] for c in parse_compare(spec)]
+    models = chosen_costs(cost, intensity, several=True)
     opened = resolve_runs(runs)
     console = Console(stderr=True)
     with progress_bar(
         "{task.description}", console=console, transient=True, disable=not console.is_terminal
     ) as bar:
-        task = bar.add_task("fitting", total=7)
+        task = bar.add_task("fitting", total=7 * len(models))
         report = fit_runs(
             opened,
             strategies=strategies,
@@ -268,7 +345,7 @@ def fit(
             budgets=grid,
             law=law,
             compare=claims,
-            cost=cost,
+            cost=models,
             bootstrap=bootstrap,
             seed=seed,
             delta=delta,

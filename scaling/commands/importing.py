@@ -44,15 +44,18 @@ def import_command(
     text: Annotated[bool, typer.Option("--text", help="Keep the full responses.")] = False,
     citation: Annotated[str | None, typer.Option(help="Provenance: how to cite the data.")] = None,
     license_: Annotated[str | None, typer.Option("--license", help="The data's license.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing run.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing run (atomically, under its lock).")
+    ] = False,
     workers: Annotated[int | None, typer.Option(help="Grading processes (0: in-process).")] = None,
     timeout: Annotated[float, typer.Option(help="Grading seconds per answer.")] = 5.0,
 ) -> None:
-    """Import SOURCE of KIND into a new run at --out (atomic; answers re-graded)."""
+    """Import SOURCE of KIND into a new run at --out (atomic; answers re-graded).
+
+    The source is read and written in chunks; the run appears at --out complete or not at all."""
     from rich.console import Console
 
     from scaling.importers import ImportOptions, import_run
-    from scaling.summary import summarize
 
     options = ImportOptions(
         model=model,
@@ -78,15 +81,15 @@ def import_command(
         workers=workers,
         progress=True,
     )
-    run, imported = import_run(kind, source, out, options, force=force)
-    row = summarize([run]).iloc[0]
+    run, report = import_run(kind, source, out, options, force=force)
+    row = report["summary"]
     console = Console()
     console.print(
-        f"imported {row.samples:,} samples of {row.problems:,} problems into {run.path} "
-        f"(run {run.run_id}, model {run.name}); accuracy {row.accuracy:.4f}, "
-        f"coverage {row.coverage:.4f}; strategies: {row.strategies}"
+        f"imported {row['samples']:,} samples of {row['problems']:,} problems into {run.path} "
+        f"(run {run.run_id}, model {run.name}); accuracy {row['accuracy']:.4f}, "
+        f"coverage {row['coverage']:.4f}; strategies: {', '.join(row['strategies'])}"
     )
-    agree = imported.report.get("agreement with stored verdicts")
+    agree = report.get("agreement with stored verdicts")
     if agree:
         console.print(
             f"agreement with the stored verdicts: {agree['agreement']:.4f} "

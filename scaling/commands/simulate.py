@@ -21,11 +21,34 @@ def strategy_help() -> str:
     )
 
 
-def cost_help() -> str:
+def cost_help(several: bool = False) -> str:
     """The --cost help, from the cost-model registry (--flops is its older name)."""
     from scaling.costs import COST_MODELS
 
-    return f"Cost model: {' | '.join(COST_MODELS)} (--flops is an alias)"
+    more = "; several, comma-separated, are compared" if several else ""
+    return (
+        f"Cost model: {' | '.join(COST_MODELS)}; parameters as name:p=v, e.g. "
+        f"kinetics:intensity=300, usd:prices=FILE{more} (--flops is an alias)"
+    )
+
+
+INTENSITY_HELP = (
+    "Arithmetic intensity of the kinetics cost model, FLOPs per byte (default 562.5, "
+    "Kinetics' NVIDIA B200)"
+)
+Intensity = Annotated[float | None, typer.Option("--intensity", help=INTENSITY_HELP)]
+
+
+def chosen_costs(cost: str, intensity: float | None, several: bool = False) -> list:
+    """The cost models of ``--cost`` with ``--intensity`` set on those that take it; one
+    unless ``several``."""
+    from scaling.costs import parse_costs
+    from scaling.errors import ArgumentError
+
+    models = parse_costs(cost, intensity=intensity)
+    if len(models) > 1 and not several:
+        raise ArgumentError("cost", cost, "name one cost model (scaling fit compares several)")
+    return models
 
 
 def _num(value: float, spec: str) -> str:
@@ -101,6 +124,7 @@ def simulate_command(
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of bootstrap and Monte Carlo.")] = 0,
     cost: Annotated[str, typer.Option("--cost", "--flops", help=cost_help())] = "paper",
+    intensity: Intensity = None,
     by: Annotated[
         str | None, typer.Option("--by", help="level: accuracy per problem difficulty level")
     ] = None,
@@ -122,7 +146,7 @@ def simulate_command(
         agg=agg,
         bootstrap=bootstrap,
         seed=seed,
-        cost=cost,
+        cost=chosen_costs(cost, intensity)[0],
         by=by,
         mc_samples=mc_samples,
         progress=fmt == "table",

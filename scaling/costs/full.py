@@ -21,7 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from scaling.costs.base import CostModel, Usage, Workload, completion, field
+from scaling.costs.base import (
+    CostModel,
+    Usage,
+    Workload,
+    architecture,
+    completion,
+    completion_sq,
+    reward_params,
+)
 
 
 @dataclass(frozen=True)
@@ -35,24 +43,25 @@ class Full(CostModel):
         "reward-model passes (Brown et al. 2024)"
     )
 
+    needs = ("params", "n_layers", "d_model")
+
     def cost(self, manifest: Mapping[str, Any], work: Workload, usage: Usage) -> np.ndarray:
-        n = field(manifest, "model", "params", self.name)
-        layers = field(manifest, "model", "n_layers", self.name)
-        width = field(manifest, "model", "d_model", self.name)
+        arch = architecture(manifest, self.needs, self.name)
+        n, layers, width = (float(arch[name]) for name in self.needs)
         p = work.prompt[:, None]
         c = completion(work, usage)
-        c2 = c * c if usage.greedy else work.completion_sq[:, None]
+        c2 = completion_sq(work, usage)
         prefill = 2.0 * n * p + 2.0 * layers * width * p * (p + 1.0)
         decode = 2.0 * n * c + 4.0 * layers * width * (c * p + (c2 + c) / 2.0)
         total = prefill + usage.samples * decode
         if np.any(usage.scored > 0):
-            rm = field(manifest, "reward_model", "params", self.name)
+            rm = reward_params(manifest, self.name)
             total = total + 2.0 * rm * usage.scored * (p + c)
         return total
 
     def search_cost(self, manifest: Mapping[str, Any], work: Workload) -> np.ndarray:
-        n = field(manifest, "model", "params", self.name)
-        rm = field(manifest, "reward_model", "params", self.name)
+        n = architecture(manifest, ("params",), self.name)["params"]
+        rm = reward_params(manifest, self.name)
         return 2.0 * n * work.search_tokens + 2.0 * rm * work.search_rm_tokens
 
 

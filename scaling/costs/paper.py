@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from scaling.costs.base import CostModel, Usage, Workload, completion, field
+from scaling.costs.base import CostModel, Usage, Workload, architecture, completion
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,14 @@ class Paper(CostModel):
         "(Wu et al. 2024)"
     )
 
+    needs = ("params",)
+
     def cost(self, manifest: Mapping[str, Any], work: Workload, usage: Usage) -> np.ndarray:
-        n = field(manifest, "model", "params", self.name)
+        n = architecture(manifest, self.needs, self.name)["params"]
         return 2.0 * n * completion(work, usage) * usage.samples
 
     def search_cost(self, manifest: Mapping[str, Any], work: Workload) -> np.ndarray:
-        return 2.0 * field(manifest, "model", "params", self.name) * work.search_tokens
+        return 2.0 * architecture(manifest, self.needs, self.name)["params"] * work.search_tokens
 
 
 COST_MODEL = Paper

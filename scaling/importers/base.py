@@ -1,30 +1,41 @@
-"""What every importer shares: options, the imported result, reading files, atomic writing.
+"""What every importer shares: options, reading and checking fields, the sink, grading.
 
-An importer is a module with ``read(source: Path, options: ImportOptions) -> Imported``; it never
-writes. ``write_run`` builds the run in a hidden folder beside ``--out`` and renames it into place
-only when complete, so a failed import leaves nothing behind and never touches an existing run.
+An importer is a module with ``read(source: Path, options: ImportOptions, out: Sink) ->
+(manifest, report)``. It never writes: it hands problems (``out.problem``) and samples, in
+chunks of at most ``out.chunk_rows`` rows (``out.add``), to the sink, then builds the manifest
+from the sink's figures. ``import_run`` points the sink at a run draft (``Run.build``), which
+streams the chunks to disk, so memory is bounded by the chunk size plus one small record per
+problem (formats that are one JSON document, Inspect logs and thu-wyz files, are parsed whole).
 Runs carry no timestamps or absolute paths, so importing the same source twice gives identical
 bytes.
+
+Every numeric field is checked (an integer where a count is meant, within the store's int32
+range, finite, non-negative where it counts) and a bad one is reported with its file and line.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
-import shutil
-from collections.abc import Iterator, Mapping
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scaling import models
-from scaling.errors import ScalingError
+from scaling.errors import ArgumentError, ScalingError
 from scaling.grading import extract_answer, grade
-from scaling.store import Run, new_manifest
+from scaling.store import new_manifest
+
+INT32_MAX = 2**31 - 1
+INT16_MAX = 2**15 - 1
+CHUNK_ROWS = 1 << 16  # samples per chunk handed to the sink (and graded together)
+GRADE_MEMORY = 1 << 18  # (problem, reference, answer) verdicts remembered across chunks
 
 
 @dataclass
@@ -53,11 +64,32 @@ class ImportOptions:
     timeout: float = 5.0  # grading: seconds per parse/comparison
     workers: int | None = None  # grading: pool size (None = all cores)
     progress: bool = False
+    chunk_rows: int = CHUNK_ROWS  # samples held in memory at once
+
+    def check(self) -> None:
+        """Raise ``ArgumentError`` for a value outside its range (before anything is read)."""
+        positive = ("params", "reward_params", "tokens_per_sample", "timeout")
+        for name in positive:
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ArgumentError(name, value, "must be a positive finite number")
+        for name in ("prompt_tokens", "temperature"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ArgumentError(name, value, "must be a finite number >= 0")
+        if self.top_p is not None and not (math.isfinite(self.top_p) and 0 < self.top_p <= 1):
+            raise ArgumentError("top_p", self.top_p, "must be in (0, 1]")
+        for name in ("n_layers", "d_model", "max_tokens", "chunk_rows"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ArgumentError(name, value, "must be at least 1")
+        if self.workers is not None and self.workers < 0:
+            raise ArgumentError("workers", self.workers, "must be 0 (in-process) or more")
 
 
 @dataclass
 class Imported:
-    """An importer's result, ready for ``write_run``; ``report`` holds figures worth printing."""
+    """What ``read_source`` read, in memory: the manifest, problems, samples and a report."""
 
     manifest: dict
     problems: pd.DataFrame
@@ -96,6 +128,10 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
                     raise ScalingError(
                         f"{path}, line {lineno}: not valid JSON ({e.msg}); fix or remove the line"
                     ) from None
+                except RecursionError:
+                    raise ScalingError(
+                        f"{path}, line {lineno}: nested too deeply; fix or remove the line"
+                    ) from None
                 if not isinstance(obj, dict):
                     raise ScalingError(
                         f"{path}, line {lineno}: expected a JSON object, got "
@@ -104,6 +140,8 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
                 yield lineno, obj
         except UnicodeDecodeError as e:
             raise ScalingError(f"{path}: not UTF-8 text ({e.reason}); re-encode it") from None
+        except OSError as e:
+            raise ScalingError(f"{path}: cannot read it ({e.strerror})") from None
 
 
 def need(record: Mapping, key: str, where: str, kinds: type | tuple[type, ...] = object) -> Any:
@@ -111,10 +149,50 @@ def need(record: Mapping, key: str, where: str, kinds: type | tuple[type, ...] =
     if key not in record or record[key] is None:
         raise ScalingError(f"{where}: missing field '{key}'; every record needs it")
     value = record[key]
-    if not isinstance(value, kinds):
-        names = kinds.__name__ if isinstance(kinds, type) else "/".join(k.__name__ for k in kinds)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _tuple(kinds)):
+        names = "/".join(k.__name__ for k in _tuple(kinds))
         raise ScalingError(f"{where}: field '{key}' must be {names}, got {type(value).__name__}")
     return value
+
+
+def _tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def count(value: Any, where: str, name: str, *, maximum: int = INT32_MAX) -> int | None:
+    """A count (None allowed): an integer in [0, ``maximum``]."""
+    if value is None:
+        return None
+    if type(value) is not int or not 0 <= value <= maximum:
+        raise ScalingError(
+            f"{where}: field '{name}' must be an integer from 0 to {maximum:,}, got {value!r:.40}"
+        )
+    return value
+
+
+def finite(value: Any, where: str, name: str) -> float | None:
+    """A finite number (None allowed): NaN and infinities are refused."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ScalingError(f"{where}: field '{name}' must be a finite number, got {value!r:.40}")
+    return float(value)
+
+
+def finite_list(value: Any, where: str, name: str) -> list[float | None] | None:
+    """A list of finite numbers (None entries allowed: an unscored step)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ScalingError(f"{where}: field '{name}' must be a list of numbers")
+    return [None if v is None else finite(v, where, name) for v in value]
+
+
+def reference(value: Any, where: str, name: str) -> str:
+    """A reference answer given as a string or a finite number, as text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        finite(value, where, name)
+    return str(value)
 
 
 def sha256(*paths: Path) -> str:
@@ -131,6 +209,191 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# -- the sink -----------------------------------------------------------------------------------
+class Sink:
+    """Where an importer puts what it reads, and the figures its manifest needs.
+
+    Problems are kept (one small record each; for a field given several times the first
+    non-null value wins); samples are handed to ``write`` chunk by chunk."""
+
+    def __init__(self, chunk_rows: int, write: Callable[[pd.DataFrame], None]):
+        self.chunk_rows = chunk_rows
+        self._write = write
+        self._problems: dict[str, dict[str, Any]] = {}
+        self._incomplete: set[str] = set()  # problems with a field still None
+        self.pool: dict[str, int] = {}  # pooled (non-greedy) samples per problem
+        self.pool_correct: dict[str, int] = {}  # ... and the correct ones among them
+        self.samples = 0
+        self.correct = 0
+        self.completion = [0, 0]  # samples with a completion token count, their sum
+        self.prompt = [0, 0]  # likewise for prompt tokens
+        self.has_reward = False
+        self.has_steps = False
+        self.has_clusters = False
+        self.has_greedy = False
+
+    def has_problem(self, pid: str) -> bool:
+        return pid in self._problems
+
+    def problem(self, pid: str, **fields: Any) -> None:
+        row = self._problems.get(pid)
+        if row is None:
+            self._problems[pid] = {"problem_id": pid, **fields}
+            if None in fields.values():
+                self._incomplete.add(pid)
+        elif pid in self._incomplete:
+            for key, value in fields.items():
+                if row.get(key) is None:
+                    row[key] = value
+            if None not in row.values():
+                self._incomplete.discard(pid)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Hand on a chunk of samples (columns of ``scaling.store.SAMPLE_SCHEMA``)."""
+        if frame.empty:
+            return
+        greedy = frame["greedy"].to_numpy(bool) if "greedy" in frame else np.zeros(len(frame), bool)
+        pooled = frame.loc[~greedy, ["problem_id", "correct"]].astype({"correct": int})
+        for pid, (n, c) in (
+            pooled.groupby("problem_id", sort=False)["correct"].agg(["size", "sum"]).iterrows()
+        ):
+            self.pool[pid] = self.pool.get(pid, 0) + int(n)
+            self.pool_correct[pid] = self.pool_correct.get(pid, 0) + int(c)
+        self.samples += len(frame)
+        self.correct += int(frame["correct"].sum())
+        for name, acc in (("completion_tokens", self.completion), ("prompt_tokens", self.prompt)):
+            if name in frame:
+                values = pd.to_numeric(frame[name], errors="coerce").dropna()
+                acc[0] += len(values)
+                acc[1] += int(values.sum())
+        self.has_reward |= "reward" in frame and bool(frame["reward"].notna().any())
+        self.has_steps |= "step_rewards" in frame and bool(frame["step_rewards"].notna().any())
+        self.has_clusters |= "cluster" in frame and bool(frame["cluster"].notna().any())
+        self.has_greedy |= bool(greedy.any())
+        self._write(frame)
+
+    def problems(self) -> pd.DataFrame:
+        return pd.DataFrame(list(self._problems.values()))
+
+    def summary(self) -> dict[str, Any]:
+        """What ``scaling.summary.summarize`` would report of the imported run, from the figures
+        kept while streaming: pooled samples, problems, accuracy (1/P) sum_i c_i / n_i and
+        coverage (1/P) sum_i [c_i > 0] over problems with pooled samples, strategies."""
+        from scaling.summary import supported
+
+        n = np.array(list(self.pool.values()), dtype=float)
+        c = np.array([self.pool_correct[p] for p in self.pool], dtype=float)
+        return {
+            "samples": int(n.sum()),
+            "problems": self.n_problems,
+            "accuracy": float((c / n).mean()) if len(n) else None,
+            "coverage": float((c > 0).mean()) if len(n) else None,
+            "strategies": supported(
+                clusters=self.has_clusters,
+                rewards=self.has_reward or self.has_steps,
+                greedy=self.has_greedy,
+            ),
+        }
+
+    @property
+    def n_problems(self) -> int:
+        return len(self._problems)
+
+    @property
+    def n_max(self) -> int:
+        """The most pooled samples of one problem (the manifest's ``sampling.n``)."""
+        return max(self.pool.values(), default=0)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.samples if self.samples else float("nan")
+
+    def measured_tokens(self) -> dict[str, Any] | None:
+        """A ``measured`` tokens block when every sample has a completion token count."""
+        if not self.samples or self.completion[0] != self.samples:
+            return None
+        block = {"source": "measured", "mean_completion_tokens": self.completion[1] / self.samples}
+        if self.prompt[0] == self.samples:
+            block["mean_prompt_tokens"] = self.prompt[1] / self.samples
+        return block
+
+    def prm_block(self) -> dict[str, Any] | None:
+        """The reward model of samples carrying step scores (named with --reward-model)."""
+        if not self.has_steps:
+            return None
+        return {"name": "unspecified PRM", "params": None, "kind": "prm"}
+
+
+# -- grading ------------------------------------------------------------------------------------
+class ChunkGrader:
+    """``scaling.grading.grade`` over chunks, remembering verdicts of recent (problem,
+    reference, answer) triples so an answer repeated across chunks is graded once."""
+
+    def __init__(self, options: ImportOptions):
+        self.options = options
+        self.memory: OrderedDict[tuple, tuple[str | None, str | None, bool]] = OrderedDict()
+
+    def __call__(
+        self,
+        answers: list[str | None],
+        references: list[str | None],
+        problem_ids: list[str],
+    ) -> pd.DataFrame:
+        """Columns answer, cluster, correct."""
+        keys = list(zip(problem_ids, references, answers, strict=True))
+        todo = list(dict.fromkeys(k for k in keys if k[2] is not None and k not in self.memory))
+        if todo:
+            graded = grade(
+                [k[2] for k in todo],
+                [k[1] for k in todo],
+                problem_ids=[k[0] for k in todo],
+                timeout=self.options.timeout,
+                workers=self.options.workers,
+                progress=self.options.progress,
+            )
+            for k, g in zip(todo, graded, strict=True):
+                self.memory[k] = (g.answer, g.cluster, g.correct)
+        rows = []
+        for k in keys:
+            if k[2] is None:
+                rows.append((None, None, False))
+            else:
+                rows.append(self.memory[k])
+                self.memory.move_to_end(k)
+        while len(self.memory) > GRADE_MEMORY:
+            self.memory.popitem(last=False)
+        return pd.DataFrame(rows, columns=["answer", "cluster", "correct"]).astype(
+            {"correct": bool}
+        )
+
+
+class Agreement:
+    """How often our verdicts match the source's, summed over chunks."""
+
+    def __init__(self):
+        self.n = self.agree = self.stored = self.regraded = self.accept = self.reject = 0
+
+    def add(self, ours: Any, theirs: Any) -> None:
+        ours, theirs = np.asarray(ours, bool), np.asarray(theirs, bool)
+        self.n += len(ours)
+        self.agree += int((ours == theirs).sum())
+        self.stored += int(theirs.sum())
+        self.regraded += int(ours.sum())
+        self.accept += int((ours & ~theirs).sum())
+        self.reject += int((~ours & theirs).sum())
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "stored_correct": self.stored,
+            "regraded_correct": self.regraded,
+            "agree": self.agree,
+            "n": self.n,
+            "agreement": self.agree / self.n if self.n else None,
+            "we_accept_they_reject": self.accept,
+            "we_reject_they_accept": self.reject,
+        }
+
+
 # -- building -----------------------------------------------------------------------------------
 def sampling(n: int) -> dict[str, Any]:
     """A ``sampling`` block with ``n`` samples per problem; the rest unknown unless flagged."""
@@ -140,26 +403,6 @@ def sampling(n: int) -> dict[str, Any]:
 def provenance(description: str, *files: Path) -> dict[str, Any]:
     """A ``provenance`` block: what the source is and the hash of its bytes."""
     return {"source": description, "citation": None, "license": None, "sha256": sha256(*files)}
-
-
-def measured_tokens(frame: pd.DataFrame) -> dict[str, Any] | None:
-    """A ``measured`` tokens block when every sample has a completion token count, else None."""
-    if "completion_tokens" not in frame or not frame["completion_tokens"].notna().all():
-        return None
-    block = {
-        "source": "measured",
-        "mean_completion_tokens": float(frame["completion_tokens"].mean()),
-    }
-    if "prompt_tokens" in frame and frame["prompt_tokens"].notna().all():
-        block["mean_prompt_tokens"] = float(frame["prompt_tokens"].mean())
-    return block
-
-
-def prm_block(frame: pd.DataFrame) -> dict[str, Any] | None:
-    """The reward model of samples carrying step scores (named with --reward-model), else None."""
-    if frame["step_rewards"].notna().any():
-        return {"name": "unspecified PRM", "params": None, "kind": "prm"}
-    return None
 
 
 def tokens_block(options: ImportOptions, measured: Mapping[str, Any] | None = None) -> dict:
@@ -232,126 +475,63 @@ def build_manifest(
     )
 
 
-def grade_responses(
-    texts: list[str | None],
-    references: list[str],
-    problem_ids: list[str],
-    options: ImportOptions,
-    answers: list[str | None] | None = None,
-) -> pd.DataFrame:
-    """Columns answer, cluster, correct: extract answers from ``texts`` (unless given) and grade."""
-    if answers is None:
-        answers = [extract_answer(t) for t in texts]
-    graded = grade(
-        answers,
-        references,
-        problem_ids=problem_ids,
-        timeout=options.timeout,
-        workers=options.workers,
-        progress=options.progress,
-    )
-    return pd.DataFrame(
-        {
-            "answer": [g.answer for g in graded],
-            "cluster": [g.cluster for g in graded],
-            "correct": [g.correct for g in graded],
-        }
-    )
+class PrmSamples:
+    """PRM-scored responses (thu-wyz, search-and-learn), graded and handed to the sink in
+    chunks: ``add`` one response at a time, then ``describe`` builds the manifest."""
 
+    def __init__(self, source: Path, options: ImportOptions, out: Sink):
+        self.source, self.options, self.out = source, options, out
+        self.grader = ChunkGrader(options)
+        self.rows: list[tuple] = []
 
-def prm_scored(
-    source: Path,
-    options: ImportOptions,
-    problems: pd.DataFrame,
-    rows: list[dict],
-    origin: str,
-    fallback_tokens: Mapping[str, Any] | None = None,
-) -> Imported:
-    """Grade PRM-scored responses and describe them: ``rows`` hold problem_id, sample_idx, text,
-    reference, step_rewards, completion_tokens; ``origin`` names the writer in the provenance;
-    ``fallback_tokens`` is the tokens block used when the samples carry no counts."""
-    frame = pd.DataFrame(rows)
-    graded = grade_responses(
-        frame["text"].tolist(), frame["reference"].tolist(), frame["problem_id"].tolist(), options
-    )
-    columns = ["problem_id", "sample_idx", "step_rewards", "completion_tokens"]
-    samples = pd.concat([frame[columns], graded], axis=1)
-    measured = measured_tokens(frame)
-    if options.text:
-        samples["text"] = frame["text"]
-    width = int(frame.groupby("problem_id").size().max())
-    manifest = build_manifest(
-        options,
-        model=source.stem,
-        problem_set=f"{source.stem} ({len(problems)} problems)",
-        sampling=sampling(width),
-        tokens=tokens_block(options, fallback_tokens if measured is None else measured),
-        provenance=provenance(f"{origin} '{source.name}'", source),
-        reward_model=prm_block(frame),
-        search={"width": width} if options.search else None,
-    )
-    return Imported(manifest, problems, samples, {"mean accuracy": float(samples.correct.mean())})
+    def add(
+        self,
+        problem_id: str,
+        sample_idx: int,
+        text: str | None,
+        ref: str,
+        step_rewards: list[float | None] | None,
+        completion_tokens: int | None,
+    ) -> None:
+        self.rows.append((problem_id, sample_idx, text, ref, step_rewards, completion_tokens))
+        if len(self.rows) >= self.out.chunk_rows:
+            self.flush()
 
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        pids, idx, texts, refs, steps, tokens = (list(c) for c in zip(*self.rows, strict=True))
+        self.rows = []
+        frame = pd.DataFrame(
+            {
+                "problem_id": pids,
+                "sample_idx": idx,
+                "step_rewards": pd.Series(steps, dtype=object),
+                "completion_tokens": pd.Series(tokens, dtype=object),
+            }
+        )
+        graded = self.grader([extract_answer(t) for t in texts], refs, pids)
+        frame = pd.concat([frame, graded], axis=1)
+        if self.options.text:
+            frame["text"] = texts
+        self.out.add(frame)
 
-def in_problem_order(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows sorted by problem (in order of first appearance), pooled samples before greedy
-    ones, then sample index."""
-    first = {pid: i for i, pid in enumerate(dict.fromkeys(frame["problem_id"]))}
-    keys = ["_order", "greedy", "sample_idx"] if "greedy" in frame else ["_order", "sample_idx"]
-    frame = frame.assign(_order=frame["problem_id"].map(first)).sort_values(keys, kind="stable")
-    return frame.drop(columns="_order").reset_index(drop=True)
-
-
-def agreement(ours: pd.Series, theirs: pd.Series) -> dict[str, Any]:
-    """How often our verdicts match the source's: counts and rate."""
-    ours, theirs = ours.astype(bool), theirs.astype(bool)
-    same = int((ours == theirs).sum())
-    return {
-        "stored_correct": int(theirs.sum()),
-        "regraded_correct": int(ours.sum()),
-        "agree": same,
-        "n": len(ours),
-        "agreement": same / len(ours) if len(ours) else None,
-        "we_accept_they_reject": int((ours & ~theirs).sum()),
-        "we_reject_they_accept": int((~ours & theirs).sum()),
-    }
-
-
-# -- writing ------------------------------------------------------------------------------------
-def check_out(out: Path, *, force: bool) -> None:
-    """Refuse an ``--out`` that exists (unless ``force``) or that is a folder but not a run."""
-    if out.exists():
-        if not force:
-            raise ScalingError(
-                f"{out}: already exists; choose another --out or pass --force to replace it"
-            )
-        if not (out / Run.MANIFEST).is_file():
-            raise ScalingError(f"{out}: exists and is not a run; refusing to replace it")
-
-
-def write_run(out: str | Path, imported: Imported, *, force: bool = False) -> Run:
-    """Write the run to ``out`` atomically: build beside it, verify, rename into place.
-
-    An existing run at ``out`` is an error unless ``force``; then it is replaced only after the
-    new run is complete. A folder that is not a run is never replaced.
-    """
-    out = Path(out)
-    check_out(out, force=force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.{secrets.token_hex(4)}.tmp"
-    tmp.mkdir()
-    try:
-        run = Run.create(tmp, imported.manifest, imported.problems)
-        run.append_samples(imported.samples)
-        run.verify()
-        if out.exists():
-            old = out.parent / f".{out.name}.{secrets.token_hex(4)}.old"
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return Run.open(out)
+    def describe(self, origin: str, fallback_tokens: Mapping[str, Any] | None = None):
+        """(manifest, report); ``origin`` names the writer in the provenance;
+        ``fallback_tokens`` is the tokens block used when the samples carry no counts."""
+        self.flush()
+        out, source = self.out, self.source
+        if not out.samples:
+            raise ScalingError(f"{source}: no responses to import")
+        measured = out.measured_tokens()
+        manifest = build_manifest(
+            self.options,
+            model=source.stem,
+            problem_set=f"{source.stem} ({out.n_problems} problems)",
+            sampling=sampling(out.n_max),
+            tokens=tokens_block(self.options, fallback_tokens if measured is None else measured),
+            provenance=provenance(f"{origin} '{source.name}'", source),
+            reward_model=out.prm_block(),
+            search={"width": out.n_max} if self.options.search else None,
+        )
+        return manifest, {"mean accuracy": out.accuracy}

@@ -14,6 +14,9 @@ an agreement rate in ``extra.stored_grader``. Epochs become sample indices (epoc
 
 Tokens: per-sample ``output.usage`` when the log has it (``measured``); otherwise the evaluated
 model's totals in ``stats.model_usage`` divided by the number of samples (``mean``).
+
+A log is one JSON document, parsed whole; its samples are graded and written in chunks. Epochs
+are integers >= 1 and token counts integers >= 0 (at most 2,147,483,647).
 """
 
 from __future__ import annotations
@@ -26,17 +29,19 @@ from typing import Any
 import pandas as pd
 
 from scaling.errors import ScalingError
+from scaling.grading import extract_answer
 from scaling.importers.base import (
-    Imported,
+    INT32_MAX,
+    Agreement,
+    ChunkGrader,
     ImportOptions,
-    agreement,
+    Sink,
     build_manifest,
-    grade_responses,
-    in_problem_order,
-    measured_tokens,
+    count,
     need,
     provenance,
     read_json,
+    reference,
     sampling,
     text_hash,
     tokens_block,
@@ -98,7 +103,15 @@ def _template(header: dict) -> str | None:
     return None
 
 
-def read(source: Path, options: ImportOptions) -> Imported:
+def in_problem_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by problem (in order of first appearance), then sample index."""
+    first = {pid: i for i, pid in enumerate(dict.fromkeys(frame["problem_id"]))}
+    frame = frame.assign(_order=frame["problem_id"].map(first))
+    frame = frame.sort_values(["_order", "sample_idx"], kind="stable")
+    return frame.drop(columns="_order").reset_index(drop=True)
+
+
+def read(source: Path, options: ImportOptions, out: Sink):
     header, records, files = _load(source)
     where = str(source)
     if not isinstance(header, dict):
@@ -108,7 +121,9 @@ def read(source: Path, options: ImportOptions) -> Imported:
     ev = need(header, "eval", where, dict)
     eval_model = need(ev, "model", f"{where}: eval", str)
 
-    scorers = sorted({name for r in records for name in (r.get("scores") or {})})
+    scorers = sorted(
+        {name for r in records if isinstance(r, dict) for name in (r.get("scores") or {})}
+    )
     scorer = options.scorer or (scorers[0] if len(scorers) == 1 else None)
     if scorer is None or scorer not in scorers:
         raise ScalingError(
@@ -118,36 +133,50 @@ def read(source: Path, options: ImportOptions) -> Imported:
     rows = []
     for i, r in enumerate(records):
         at = f"{where}: sample {i}"
+        if not isinstance(r, dict):
+            raise ScalingError(f"{at}: expected an object, got {type(r).__name__}")
         score = need(need(r, "scores", at, dict), scorer, at, dict)
         output = r.get("output") if isinstance(r.get("output"), dict) else {}
         usage = output.get("usage") if isinstance(output.get("usage"), dict) else {}
         text = output.get("completion") or score.get("answer")
+        epoch = count(need(r, "epoch", at, int), at, "epoch", maximum=INT32_MAX)
+        if epoch < 1:
+            raise ScalingError(f"{at}: field 'epoch' must be at least 1, got {epoch}")
         rows.append(
             {
                 "problem_id": str(need(r, "id", at, (str, int))),
-                "sample_idx": int(need(r, "epoch", at, int)) - 1,
+                "sample_idx": epoch - 1,
                 "question": _prompt_text(r.get("input")),
-                "reference": str(need(r, "target", at, (str, int, float))),
+                "reference": reference(need(r, "target", at, (str, int, float)), at, "target"),
                 "stored": score.get("value") in CORRECT_VALUES,
                 "text": text if isinstance(text, str) else None,
-                "prompt_tokens": usage.get("input_tokens"),
-                "completion_tokens": usage.get("output_tokens"),
+                "prompt_tokens": count(usage.get("input_tokens"), at, "usage.input_tokens"),
+                "completion_tokens": count(usage.get("output_tokens"), at, "usage.output_tokens"),
             }
         )
     frame = in_problem_order(pd.DataFrame(rows))
     if frame.duplicated(["problem_id", "sample_idx"]).any():
         raise ScalingError(f"{where}: a (sample id, epoch) pair repeats; the log is inconsistent")
-
-    graded = grade_responses(
-        frame["text"].tolist(), frame["reference"].tolist(), frame["problem_id"].tolist(), options
-    )
-    samples = pd.concat([frame[["problem_id", "sample_idx"]], graded], axis=1)
     n = len(frame)
-    tokens = measured_tokens(frame)
-    if tokens is not None:
-        samples["prompt_tokens"] = frame["prompt_tokens"]
-        samples["completion_tokens"] = frame["completion_tokens"]
-    else:
+    measured = bool(frame["completion_tokens"].notna().all())
+    columns = ["problem_id", "sample_idx"] + (["prompt_tokens", "completion_tokens"] * measured)
+    grader, agree = ChunkGrader(options), Agreement()
+    for at in range(0, n, out.chunk_rows):
+        part = frame.iloc[at : at + out.chunk_rows].reset_index(drop=True)
+        for row in part.itertuples():
+            out.problem(row.problem_id, question=row.question, answer=row.reference)
+        graded = grader(
+            [extract_answer(t) for t in part["text"]],
+            part["reference"].tolist(),
+            part["problem_id"].tolist(),
+        )
+        samples = pd.concat([part[columns], graded], axis=1)
+        if options.text:
+            samples["text"] = part["text"]
+        agree.add(graded["correct"], part["stored"])
+        out.add(samples)
+    tokens = out.measured_tokens() if measured else None
+    if tokens is None:
         usage = ((header.get("stats") or {}).get("model_usage") or {}).get(eval_model)
         if isinstance(usage, dict) and "output_tokens" in usage:
             tokens = {
@@ -157,26 +186,19 @@ def read(source: Path, options: ImportOptions) -> Imported:
                 "assumption": "per-sample counts not logged: the run's totals in "
                 f"stats.model_usage['{eval_model}'] divided by its {n} samples",
             }
-    if options.text:
-        samples["text"] = frame["text"]
 
-    problems = (
-        frame.groupby("problem_id", sort=False)
-        .agg(question=("question", "first"), answer=("reference", "first"))
-        .reset_index()
-    )
-    agree = agreement(samples["correct"], frame["stored"])
     template = _template(header)
     epochs = (ev.get("config") or {}).get("epochs")
     max_tokens = ((header.get("plan") or {}).get("config") or {}).get("max_tokens")
     others = sorted(set((header.get("stats") or {}).get("model_usage") or {}) - {eval_model})
     dataset = ev.get("dataset") or {}
+    agreement = agree.result()
     manifest = build_manifest(
         options,
         model=eval_model,
         problem_set=dataset.get("name") or ev.get("task") or source.name,
         sampling={
-            **sampling(epochs or int(frame.groupby("problem_id").size().max())),
+            **sampling(epochs or out.n_max),
             "max_tokens": max_tokens or (ev.get("config") or {}).get("token_limit"),
         },
         tokens=tokens_block(options, tokens),
@@ -191,7 +213,7 @@ def read(source: Path, options: ImportOptions) -> Imported:
                 "eval_run_id": ev.get("run_id"),
                 "model": eval_model,
             },
-            "stored_grader": {"scorer": scorer, "grader_models": others, **agree},
+            "stored_grader": {"scorer": scorer, "grader_models": others, **agreement},
         },
     )
-    return Imported(manifest, problems, samples, {"agreement with stored verdicts": agree})
+    return manifest, {"agreement with stored verdicts": agreement}

@@ -14,17 +14,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from scaling.errors import ScalingError
-from scaling.importers.base import Imported, ImportOptions, need, prm_scored, read_jsonl
+from scaling.importers.base import (
+    INT16_MAX,
+    ImportOptions,
+    PrmSamples,
+    Sink,
+    count,
+    finite_list,
+    need,
+    read_jsonl,
+    reference,
+)
 
 
-def read(source: Path, options: ImportOptions) -> Imported:
-    problems, rows = [], []
+def read(source: Path, options: ImportOptions, out: Sink):
+    samples = PrmSamples(source, options, out)
+    totals = True  # every problem has a search token total
     for lineno, r in read_jsonl(source):
         at = f"{source}, line {lineno}"
         pid = str(r.get("unique_id") or r.get("id") or f"line-{lineno}")
+        if out.has_problem(pid):
+            raise ScalingError(f"{at}: 'unique_id' {pid!r} repeats; one line per problem")
         completions = need(r, "completions", at, list)
         n = len(completions)
         scores = r.get("scores")
@@ -34,36 +45,32 @@ def read(source: Path, options: ImportOptions) -> Imported:
         per_sample = isinstance(tokens, list)
         if per_sample and len(tokens) != n:
             raise ScalingError(f"{at}: field 'completion_tokens' must hold {n} counts")
+        total = None if per_sample else count(tokens, at, "completion_tokens")
+        totals &= total is not None
         level = r.get("level")
-        problems.append(
-            {
-                "problem_id": pid,
-                "question": r.get("problem"),
-                "answer": str(need(r, "answer", at, (str, int, float))),
-                "level": level if isinstance(level, int) else None,
-                "search_tokens": tokens if isinstance(tokens, int) else None,
-            }
+        ref = reference(need(r, "answer", at, (str, int, float)), at, "answer")
+        out.problem(
+            pid,
+            question=r.get("problem"),
+            answer=ref,
+            level=count(level, at, "level", maximum=INT16_MAX)
+            if isinstance(level, int) and not isinstance(level, bool)
+            else None,
+            search_tokens=total,
         )
         for i, text in enumerate(completions):
             steps = scores[i] if scores is not None else None
             if steps is not None and not isinstance(steps, list):
                 raise ScalingError(f"{at}: field 'scores' must hold one list per completion")
-            rows.append(
-                {
-                    "problem_id": pid,
-                    "sample_idx": i,
-                    "text": text if isinstance(text, str) else None,
-                    "reference": problems[-1]["answer"],
-                    "step_rewards": [float(s) for s in steps] if steps is not None else None,
-                    "completion_tokens": tokens[i] if per_sample else None,
-                }
+            samples.add(
+                pid,
+                i,
+                text if isinstance(text, str) else None,
+                ref,
+                finite_list(steps, at, "scores"),
+                count(tokens[i], at, "completion_tokens") if per_sample else None,
             )
-    if not rows:
-        raise ScalingError(f"{source}: no completions; pass a search-and-learn completions JSONL")
-    problems = pd.DataFrame(problems)
-    if problems["problem_id"].duplicated().any():
-        raise ScalingError(f"{source}: a 'unique_id' repeats; one line per problem")
-    totals = None
-    if problems["search_tokens"].notna().all():
-        totals = {"source": "measured", "assumption": "per-problem search totals only"}
-    return prm_scored(source, options, problems, rows, "search-and-learn completions", totals)
+    fallback = None
+    if totals and out.n_problems:
+        fallback = {"source": "measured", "assumption": "per-problem search totals only"}
+    return samples.describe("search-and-learn completions", fallback)

@@ -17,10 +17,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from scaling.errors import ScalingError
-from scaling.importers.base import Imported, ImportOptions, need, prm_scored, read_json
+from scaling.importers.base import (
+    INT16_MAX,
+    ImportOptions,
+    PrmSamples,
+    Sink,
+    count,
+    finite_list,
+    need,
+    read_json,
+)
+from scaling.importers.base import reference as answer_text
 
 STEP_TAG = "ки"  # Math-Shepherd's step delimiter in MetaMath-style solutions
 ID_KEYS = ("id", "unique_id", "idx", "problem_id")
@@ -31,53 +39,40 @@ def reference(value: str) -> str:
     return value.split("####")[-1].strip() if "####" in value else value.strip()
 
 
-def _steps(value, where: str) -> list[float | None] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(
-        v is None or isinstance(v, (int, float)) for v in value
-    ):
-        raise ScalingError(f"{where}: field 'step_scores' must be a list of numbers")
-    return [None if v is None else float(v) for v in value]
-
-
-def read(source: Path, options: ImportOptions) -> Imported:
+def read(source: Path, options: ImportOptions, out: Sink):
     data = read_json(source)
     if not isinstance(data, list) or not data:
         raise ScalingError(f"{source}: expected a JSON list of problems with 'model_answer'")
-    problems, rows = [], []
+    samples = PrmSamples(source, options, out)
     for i, q in enumerate(data):
         at = f"{source}: problem {i}"
         if not isinstance(q, dict):
             raise ScalingError(f"{at}: expected an object, got {type(q).__name__}")
         pid = next((str(q[k]) for k in ID_KEYS if q.get(k) is not None), str(i))
-        ref = reference(str(need(q, "ground_truth_answer", at, (str, int, float))))
-        problems.append(
-            {
-                "problem_id": pid,
-                "question": q.get("question") or q.get("problem"),
-                "answer": ref,
-                "level": q.get("level") if isinstance(q.get("level"), int) else None,
-            }
+        if out.has_problem(pid):
+            raise ScalingError(f"{at}: problem id {pid!r} repeats; give each problem a unique 'id'")
+        ref = reference(answer_text(need(q, "ground_truth_answer", at, (str, int, float)), at,
+                                    "ground_truth_answer"))  # fmt: skip
+        level = q.get("level")
+        out.problem(
+            pid,
+            question=q.get("question") or q.get("problem"),
+            answer=ref,
+            level=count(level, at, "level", maximum=INT16_MAX)
+            if isinstance(level, int) and not isinstance(level, bool)
+            else None,
         )
         for j, a in enumerate(need(q, "model_answer", at, list)):
             where = f"{at}, answer {j}"
             if not isinstance(a, dict):
                 raise ScalingError(f"{where}: expected an object with 'text' and 'step_scores'")
             text = a.get("text")
-            rows.append(
-                {
-                    "problem_id": pid,
-                    "sample_idx": j,
-                    "text": text.replace(STEP_TAG, "") if isinstance(text, str) else None,
-                    "reference": ref,
-                    "step_rewards": _steps(a.get("step_scores"), where),
-                    "completion_tokens": a.get("completion_tokens"),
-                }
+            samples.add(
+                pid,
+                j,
+                text.replace(STEP_TAG, "") if isinstance(text, str) else None,
+                ref,
+                finite_list(a.get("step_scores"), where, "step_scores"),
+                count(a.get("completion_tokens"), where, "completion_tokens"),
             )
-    problems = pd.DataFrame(problems)
-    if problems["problem_id"].duplicated().any():
-        raise ScalingError(f"{source}: a problem id repeats; give each problem a unique 'id'")
-    if not rows:
-        raise ScalingError(f"{source}: no answers in 'model_answer'")
-    return prm_scored(source, options, problems, rows, "thu-wyz/inference_scaling output")
+    return samples.describe("thu-wyz/inference_scaling output")

@@ -19,21 +19,24 @@ from typing import ClassVar
 
 import numpy as np
 
+from scaling.errors import ArgumentError
 from scaling.estimators import Pool
 
-NEEDS = ("clusters", "rewards", "greedy")
+NEEDS = ("clusters", "rewards", "greedy", "levels")
 
 
 @dataclass(frozen=True)
 class Cache:
     """What a strategy sees of one run: the pooled samples, the greedy samples' mean
-    correctness per problem (NaN where a problem has none), and the run's own Monte Carlo
-    stream (``seed``, ``mc_samples`` random subsets per problem and budget where not exact)."""
+    correctness per problem (NaN where a problem has none), the run's own Monte Carlo stream
+    (``seed``, ``mc_samples`` random subsets per problem and budget where not exact), and the
+    problems' difficulty levels (NaN where unknown)."""
 
     pool: Pool
     greedy: np.ndarray
     seed: int = 0
     mc_samples: int = 256
+    levels: np.ndarray | None = None
 
     def lacking(self) -> dict[str, str | None]:
         """Per need of ``NEEDS``, what this run lacks for it (a phrase), None if nothing."""
@@ -47,6 +50,9 @@ class Cache:
             "clusters": "answer clusters" if pool.cluster is None else None,
             "rewards": missing_rewards,
             "greedy": None if np.isfinite(self.greedy).any() else "temperature-0 samples",
+            "levels": None
+            if self.levels is not None and np.isfinite(self.levels).all()
+            else "a difficulty level for every problem",
         }
 
 
@@ -83,11 +89,11 @@ class Strategy(ABC):
 
     @property
     def params(self) -> dict[str, object]:
-        """The parameters that were set (fields left at None are not shown)."""
+        """The parameters that differ from their field defaults."""
         return {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if getattr(self, f.name) is not None
+            if f.default is dataclasses.MISSING or getattr(self, f.name) != f.default
         }
 
     @property
@@ -127,6 +133,27 @@ class Strategy(ABC):
         scored = drawn if "rewards" in self.needs else np.zeros_like(drawn)
         variance = np.zeros_like(drawn) if mc_var is None else mc_var
         return Replay(values, drawn, scored, variance)
+
+
+@dataclass(frozen=True)
+class EarlyStopping(Strategy):
+    """Base of the strategies that stop drawing once the leader is safe: ``lead`` (the leader's
+    margin over the runner-up) and ``confidence`` (the posterior probability that the leader
+    is the modal answer) switch the two rules on; ``k_max`` fixes the cap k (else the budgets
+    are the caps)."""
+
+    adaptive = True
+
+    lead: float | None = None
+    confidence: float | None = None
+    k_max: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.lead is None and self.confidence is None:
+            raise ArgumentError("strategies", self.key, "set lead=MARGIN or confidence=P (or both)")
+
+    def own_ks(self, ks: np.ndarray) -> np.ndarray:
+        return ks if self.k_max is None else np.array([self.k_max])
 
 
 def _show(value: object) -> str:

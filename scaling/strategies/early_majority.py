@@ -7,13 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scaling.errors import ArgumentError
 from scaling.estimators import early_majority_at_k
-from scaling.strategies.base import Cache, Replay, Strategy
+from scaling.strategies.base import Cache, EarlyStopping, Replay
 
 
 @dataclass(frozen=True)
-class EarlyMajority(Strategy):
+class EarlyMajority(EarlyStopping):
     """Samples drawn one at a time in a uniformly random order without replacement; with a the
     leader's votes and b the runner-up's, stop when a - b >= ``lead``, or when
     P(p > 1/2) >= ``confidence`` for p ~ Beta(a + 1, b + 1) (a uniform prior on the leader's
@@ -27,19 +26,7 @@ class EarlyMajority(Strategy):
     title = "early-stopping majority (adaptive consistency)"
     needs = frozenset({"clusters"})
     estimator = "exact or Monte Carlo"
-    adaptive = True
     defaults = {"confidence": 0.95}
-
-    lead: float | None = None
-    confidence: float | None = None
-    k_max: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.lead is None and self.confidence is None:
-            raise ArgumentError("strategies", self.key, "set lead=VOTES or confidence=P (or both)")
-
-    def own_ks(self, ks: np.ndarray) -> np.ndarray:
-        return ks if self.k_max is None else np.array([self.k_max])
 
     def replay(self, cache: Cache, ks: np.ndarray) -> Replay:
         seq = early_majority_at_k(

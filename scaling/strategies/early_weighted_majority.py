@@ -8,11 +8,11 @@ import numpy as np
 
 from scaling.errors import ArgumentError
 from scaling.estimators import early_weighted_majority_at_k
-from scaling.strategies.base import Cache, Replay, Strategy
+from scaling.strategies.base import Cache, EarlyStopping, Replay
 
 
 @dataclass(frozen=True)
-class EarlyWeightedMajority(Strategy):
+class EarlyWeightedMajority(EarlyStopping):
     """The rules of ``early_majority`` on summed rewards: each drawn answer adds its reward to
     its cluster; with a the leader's sum and b the runner-up's, stop when a - b >= ``lead``
     (reward units), or when P(p > 1/2) >= ``confidence`` for p ~ Beta(a + 1, b + 1) (the sums
@@ -25,19 +25,7 @@ class EarlyWeightedMajority(Strategy):
     title = "early-stopping weighted majority"
     needs = frozenset({"clusters", "rewards"})
     estimator = "exact or Monte Carlo"
-    adaptive = True
     defaults = None  # its lead is in the reward model's units: no default fits every one
-
-    lead: float | None = None
-    confidence: float | None = None
-    k_max: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.lead is None and self.confidence is None:
-            raise ArgumentError("strategies", self.key, "set lead=REWARD or confidence=P (or both)")
-
-    def own_ks(self, ks: np.ndarray) -> np.ndarray:
-        return ks if self.k_max is None else np.array([self.k_max])
 
     def replay(self, cache: Cache, ks: np.ndarray) -> Replay:
         try:
