@@ -5,7 +5,8 @@ and the same browser, is a bare plotly figure of the same observed points (one s
 (model, strategy) with error bars, log x axis) written by ``fig.write_html`` with plotly.js
 inlined. Render time = navigation start to the first painted frame after every plot is drawn
 (``performance.now()`` in a ``requestAnimationFrame`` callback), median over ``--repeat`` loads
-after one warm-up load; the cold first load is printed too. Also writes the README screenshot.
+after one warm-up load; the cold first load is printed too. Also writes the README screenshot
+(1400 pixels wide, the page's first data set).
 
     python benchmarks/bench_explorer.py [--repeat 5] [--screenshot docs/explorer.png]
 """
@@ -41,9 +42,9 @@ def baseline_page(points, path: Path) -> Path:
     """The same observed points as a bare plotly figure written by ``fig.write_html``."""
     fig = go.Figure()
     for (dataset, model, strategy), g in points.groupby(["dataset", "model", "strategy"]):
-        g = g.sort_values("flops")
+        g = g.sort_values("cost")
         fig.add_scatter(
-            x=g["flops"],
+            x=g["cost"],
             y=g["accuracy"],
             mode="markers",
             name=f"{dataset} {model} {strategy}",
@@ -53,7 +54,7 @@ def baseline_page(points, path: Path) -> Path:
                 "arrayminus": g["accuracy"] - g["ci_low"],
             },
         )
-    fig.update_xaxes(type="log", title="FLOPs per problem")
+    fig.update_xaxes(type="log", title="cost per problem")
     fig.update_yaxes(title="accuracy")
     html = fig.to_html(include_plotlyjs=True, post_script=BASELINE_SCRIPT, div_id="baseline")
     # mark when plotly.js has been evaluated, as the explorer does (``startMs``)
@@ -89,7 +90,7 @@ def main() -> None:
     size_mb, base_mb = page.stat().st_size / 1e6, base.stat().st_size / 1e6
 
     ours, theirs = [], []
-    with Browser(width=1600, height=1000) as browser:
+    with Browser(width=1400, height=1000) as browser:
         for _ in range(args.repeat + 1):  # interleaved, so both see the same machine load
             ours.append(render_time(browser, page.as_uri(), READY, CLOCK))
             theirs.append(render_time(browser, base.as_uri(), BASELINE_READY, BASELINE_CLOCK))

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from scaling.browser import Browser
 from scaling.cli import app, main
-from scaling.explorer import explorer_frames, write_explorer
+from scaling.explorer import explorer_frames, strategy_info, write_explorer
 from scaling.report import fit_runs
 from scaling.store import Run, new_manifest, open_runs
 
@@ -88,7 +88,7 @@ def test_fit_report_frames_render_as_they_are(built, tmp_path):
         frames = explorer_frames(runs, report=report)
     data = embedded_data(write_explorer(tmp_path / "p.html", **frames).read_text())
     (ds,) = data["datasets"]
-    assert len(ds["configs"]) == 9 and ds["frontier"] and ds["law"]  # 3 sizes x 3 strategies
+    assert len(ds["configs"]) == 9 and ds["frontier"] and ds["laws"]  # 3 sizes x 3 strategies
     assert all(c["levels"] for c in ds["configs"])  # the problems carry levels
 
 
@@ -108,17 +108,54 @@ def test_cli_writes_the_page_from_runs(built):
     }
     for c in ds["configs"]:
         assert c["points"]["k"] == list(range(1, N_SAMPLES + 1))
-        assert c["curve"] is not None and c["curve"]["k"] and c["curve"]["flops"]
+        assert c["curve"] is not None and c["curve"]["k"] and c["curve"]["cost"]
         assert sorted(set(c["levels"]["level"])) == ["1", "2", "3", "4"]
     report = built[3]
     assert ds["frontier"]["budget"] == pytest.approx(report.frontier["budget"].tolist())
-    labels = [law["label"] for law in ds["law"]]
-    assert {o.label.replace(" / ", " · ") for o in report.optimal} <= {
-        label.split(" (")[0] for label in labels
-    }
-    assert {n["law"] for n in ds["nopt"]} == set(labels)
+    laws = {law["label"]: law for law in ds["laws"]}
+    for o in report.optimal:
+        law = laws[f"{o.family} · {strategy_info(o.strategy)['text']}"]
+        assert law["a"] == pytest.approx(o.law.params["a"], rel=1e-5)
+        assert law["reliable"] == o.reliable and law["misfit"] == pytest.approx(o.misfit, rel=1e-5)
+        assert law["slope"] == pytest.approx(o.slope, rel=1e-5, abs=1e-9)
+        assert law["band"]["budget"] == pytest.approx(o.table["budget"].tolist(), rel=1e-3)
+        assert law["diagnostic"]["budget"]
     assert "made up for tests" in ds["provenance"] and "license: CC0" in ds["provenance"]
-    assert data["flops"] == "paper" and "Wu et al." in data["flops_note"]
+    assert data["cost"]["name"] == "paper" and "Wu et al." in data["cost"]["title"]
+    assert ds["unit"] == data["cost"]["unit"] == "FLOPs"
+
+
+def test_frames_carry_the_ceiling_and_the_diagnostic(built):
+    """The page's ceiling is the report's best oracle option at each budget; the diagnostic is
+    the size of the most accurate exact replayed point affordable at each budget (brute force
+    over the replayed table)."""
+    out, _, _, report = built
+    frames = explorer_frames(open_runs([out.parent / m for m, _, _ in MODELS]), report=report)
+    front = frames["frontier"]
+    assert len(front) == len(report.frontier)
+    opt = report.options["toy problems"]
+    for b, row in enumerate(front.itertuples()):
+        (i,) = [i for i in opt.members if (report.curves[i].run, report.curves[i].strategy)
+                == (row.ceiling_run, row.ceiling_strategy)]  # fmt: skip
+        assert not report.curves[i].deployable
+        assert opt.accuracy[b, opt.column(i)] == row.ceiling
+        assert f"{report.curves[i].label} @ k={int(row.ceiling_k)}" == row.ceiling_config
+        assert row.ceiling_low <= row.ceiling <= row.ceiling_high
+        if row.runner_up:
+            assert f"{row.runner_up_run} / {row.runner_up_strategy}" in row.runner_up
+    table = report.table
+    for (law, strategy), rows in frames["nopt"].groupby(["law", frames["nopt"]["law"].map(
+        {f"{o.family} · {strategy_info(o.strategy)['text']}": o.strategy for o in report.optimal}
+    )]):  # fmt: skip
+        mine = table[table["strategy"] == strategy]
+        for budget, model in zip(rows["budget"], rows["best_model"], strict=True):
+            affordable = mine[mine["cost"] <= budget * (1 + 1e-12)]
+            want = (
+                affordable.loc[affordable["accuracy"].idxmax(), "model"] if len(affordable) else ""
+            )
+            assert model == want, (law, budget)
+    points = frames["points"]
+    assert not points.duplicated(["dataset", "run", "strategy", "k"]).any()
 
 
 def test_page_from_runs_renders_with_the_level_drill_down(built):
@@ -132,10 +169,17 @@ def test_page_from_runs_renders_with_the_level_drill_down(built):
             "document.getElementById('levels-plot').data.filter(t => t.meta.role === 'levels')"
         )
         assert bars and bars[-1]["x"] == ["L1", "L2", "L3", "L4"]
-        laws = page.evaluate(
-            "document.getElementById('nopt-plot').data.filter(t => t.meta.role === 'law')"
+        roles = page.evaluate("document.getElementById('nopt-plot').data.map(t => t.meta.role)")
+        # one N_opt law per family and strategy, each with its diagnostic
+        assert roles.count("law") == roles.count("diagnostic") == len(built[3].optimal) == 2
+        ceiling = page.evaluate(
+            "document.getElementById('frontier-plot').data.find(t => t.meta.role === 'ceiling')"
         )
-        assert len(laws) == len(built[3].optimal) == 2  # one N_opt law per family and strategy
+        configs = page.evaluate("window.explorer.data.datasets[0].configs")
+        assert {configs[i]["strategy"] for i in ceiling["meta"]["configs"]} == {"pass"}
+        assert "FLOPs per problem" in page.evaluate(
+            "document.getElementById('frontier-plot').layout.xaxis.title.text"
+        )
 
 
 def test_cli_errors_are_one_line_and_write_nothing(tmp_path, capsys):

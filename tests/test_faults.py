@@ -647,7 +647,7 @@ def test_explorer_payloads_neither_break_the_page_nor_run(tmp_path):
     swap = dict(zip(names, PAYLOADS, strict=False))
     for key in ("points", "frontier", "curves"):
         frame = frames[key].copy()
-        for column in ("model", "run", "runner_up"):
+        for column in ("model", "run", "runner_up", "runner_up_run", "ceiling_run"):
             if column in frame:
                 frame[column] = [_swap(str(v), swap) for v in frame[column]]
         frames[key] = frame

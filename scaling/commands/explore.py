@@ -37,7 +37,11 @@ def explore(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
     screenshot: Annotated[
         Path | None,
-        typer.Option("--screenshot", help="Also render the page in headless Chromium to this PNG."),
+        typer.Option(
+            "--screenshot",
+            help="Also render the page (its first data set) in headless Chromium to this PNG, "
+            "1400 pixels wide.",
+        ),
     ] = None,
 ) -> None:
     """Write the explorer: frontier, compute-optimal size, budget slider, drill-down by level."""
@@ -79,6 +83,7 @@ def explore(
             str(n_budgets) if n_budgets else "- (cost unknown)",
             "\n".join(
                 f"{law['label']}: {law['a']:.3f} [{law['a_low']:.3f}, {law['a_high']:.3f}]"
+                + ("" if law["reliable"] else f" (unreliable: misfit {law['misfit']:.1f} SE)")
                 for law in laws
             )
             or "-",
@@ -87,7 +92,7 @@ def explore(
     if screenshot is not None:
         from scaling.browser import Browser
 
-        with Browser(width=1600, height=1000) as browser:
+        with Browser(width=1400, height=1000) as browser:
             page = browser.open(path.resolve().as_uri(), ready="window.explorer?.ready")
             if page.errors:
                 typer.echo(f"warning: the page logged errors: {'; '.join(page.errors)}", err=True)
