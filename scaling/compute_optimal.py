@@ -42,7 +42,8 @@ class ComputeOptimal:
     points (``fit_error``) and in standard errors (``misfit``), and the diagnostic: the slope
     of log N_best on log C over ``slope_range`` with its bootstrap interval, and per budget of
     the grid the law's N_opt with its interval and the best size among the options there
-    (``table``: budget, n_opt, lo, hi, best_model, best_params)."""
+    (``table``: budget, n_opt, lo, hi, and best_model, best_params: the size with the most
+    accurate exact replay costing at most the budget)."""
 
     dataset: str
     family: str
@@ -138,11 +139,10 @@ def compute_optimal(
         residual = joint.predict({"N": n, "k": k}) - y
         sigma = np.concatenate([d.sigma for d in data])
         lo, hi = law.predict_interval(options.budgets)
-        cols = [options.column(j) for j in members]
-        acc = options.accuracy[:, cols]
         params = np.array([c.params for c in cs])
-        feasible = np.isfinite(acc).any(axis=1)
-        pick = np.argmax(np.where(np.isfinite(acc), acc, -np.inf), axis=1)
+        acc = np.stack([_best_exact(c.points, c.draws, options.budgets)[0] for c in cs])
+        feasible = np.isfinite(acc).any(axis=0)
+        pick = np.argmax(np.where(np.isfinite(acc), acc, -np.inf), axis=0)
         span, slope, slopes = _slope(cs, params)
         s_lo, s_hi = percentile_interval(slopes, level)
         out.append(
@@ -185,17 +185,24 @@ def _slope(
     if not hi > lo:
         return (lo, hi), float("nan"), np.full(1, np.nan)
     budgets = np.geomspace(lo, hi, SLOPE_GRID)
-    best = []
-    for c in curves:  # each size's best affordable exact design point, as a step function
-        cost = c.design["cost"].to_numpy(float)
-        order = np.argsort(cost, kind="stable")
-        at = np.searchsorted(cost[order], budgets * (1 + 1e-12), side="right") - 1
-        value = np.maximum.accumulate(c.design["accuracy"].to_numpy(float)[order])[at]
-        draws = np.fmax.accumulate(c.design_draws[:, order], axis=1)[:, at]
-        best.append((value, draws))
+    best = [_best_exact(c.design, c.design_draws, budgets) for c in curves]
     values = np.stack([v for v, _ in best])  # (sizes, budgets)
     n_rep = min(d.shape[0] for _, d in best)
     draws = np.stack([d[:n_rep] for _, d in best])  # (sizes, replicates, budgets)
     point = best_size_slope(budgets, params[np.argmax(values, axis=0)])[0]
     boot = params[np.argmax(np.where(np.isfinite(draws), draws, -np.inf), axis=0)]
     return (lo, hi), float(point), best_size_slope(budgets, boot)
+
+
+def _best_exact(points: pd.DataFrame, draws: np.ndarray, budgets: np.ndarray):
+    """A size's most accurate exact point costing at most each budget (a step function of the
+    budget; NaN below its cheapest point), and the same in each bootstrap replicate."""
+    cost = points["cost"].to_numpy(float)
+    order = np.argsort(cost, kind="stable")
+    at = np.searchsorted(cost[order], budgets * (1 + 1e-12), side="right") - 1
+    value = np.maximum.accumulate(points["accuracy"].to_numpy(float)[order])
+    boot = np.fmax.accumulate(draws[:, order], axis=1)
+    below = at < 0
+    value = np.where(below, np.nan, value[np.maximum(at, 0)])
+    boot = np.where(below[None, :], np.nan, boot[:, np.maximum(at, 0)])
+    return value, boot

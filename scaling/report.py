@@ -153,15 +153,24 @@ class FitReport:
         )
 
     def curve_frame(self, points: int = 60) -> pd.DataFrame:
-        """Fitted curves sampled on a log grid of k (past the design range by 4x): dataset,
-        run, strategy, k, cost, pred, lo, hi, extrapolated."""
+        """Fitted curves sampled on a log grid of k: dataset, run, strategy, k, samples, cost,
+        pred, lo, hi, extrapolated. A sampling curve runs to 4x its design k (samples = k, cost
+        on its cost line); an adaptive one stops at its largest replayed k (it draws E[K] <= k,
+        so samples and cost are interpolated between its replayed points)."""
         frames = []
         for c, f in zip(self.curves, self.fits, strict=True):
             if f.law is None:
                 continue
-            k = np.unique(np.round(np.geomspace(1, 4 * c.k.max(), points)))
+            top = c.k.max() if c.adaptive else 4 * c.k.max()
+            k = np.unique(np.round(np.geomspace(1, top, points)))
             acc, draws = f.accuracy(k)
             lo, hi = percentile_interval(draws, self.level)
+            design = c.design
+            if c.adaptive:
+                samples = np.interp(k, c.k, design["samples"].to_numpy(float))
+                cost = np.interp(k, c.k, design["cost"].to_numpy(float))
+            else:
+                samples, cost = k, c.cost_at(k)
             frames.append(
                 pd.DataFrame(
                     {
@@ -169,7 +178,8 @@ class FitReport:
                         "run": c.run,
                         "strategy": c.strategy,
                         "k": k,
-                        "cost": c.cost_at(k),
+                        "samples": samples,
+                        "cost": cost,
                         "pred": acc,
                         "lo": lo,
                         "hi": hi,

@@ -16,7 +16,10 @@ pooled samples; a run's accuracy is the mean over its problems. Rules:
 - Uncertainty: a bootstrap over problems, paired: replicate r draws the same multinomial counts
   over the problem ids for every run of one problem set (the union of their ids; a run missing
   some ids averages over the ones it has), so differences between configurations have intervals
-  too. stderr is the replicates' standard deviation, the interval their 2.5/97.5 percentiles.
+  too. The interval is the replicates' 2.5/97.5 percentiles; stderr is the standard error of
+  the mean over problems, sqrt(sum_i (v_i - mean)^2 / (P (P - 1))), which the replicates'
+  spread estimates too, but without their noise: what laws are weighted by does not depend on
+  how many replicates were drawn.
 - Cost: a cost model (``scaling.costs``) prices the samples each problem draws (k capped at
   n_i, or the expected number an adaptive strategy draws: column ``samples``), averaged like the
   accuracy, in ``cost_unit``. Tokens per sample come from the samples' token columns
@@ -580,12 +583,14 @@ def _summarize(data: RunData, v: _Values, weights: np.ndarray, mask: np.ndarray,
         samples = mean(v.samples)
         tokens = mean(v.tokens)
         replicated = (weights @ values) / (weights @ valid)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = mean((v.values - accuracy[None, :]) ** 2) * count / (count - 1)
+        stderr = np.sqrt(spread / count)
     if len(weights) > 1:  # NaN: a replicate that drew none of these problems (left out)
         nan = np.isnan(replicated).any()
-        stderr = (np.nanstd if nan else np.std)(replicated, axis=0, ddof=1)
         low, high = (np.nanpercentile if nan else np.percentile)(replicated, [2.5, 97.5], axis=0)
     else:
-        stderr = low = high = np.full(len(v.ks), np.nan)
+        low = high = np.full(len(v.ks), np.nan)
     rows = pd.DataFrame(
         {
             "run": data.label,
