@@ -144,9 +144,14 @@ def test_counts_pythia(tmp_path):
     assert size < 200_000  # 1.28M samples, delta-encoded indices and zstd
 
 
-def test_counts_needs_a_declared_token_count_and_a_model(tmp_path):
-    with pytest.raises(ScalingError, match="--tokens-per-sample"):
-        read_source("counts", LLMONK, ImportOptions(model="Pythia 12B"))
+def test_counts_without_tokens_budgets_in_samples_and_a_model_choice(tmp_path):
+    imported = read_source("counts", LLMONK, ImportOptions(model="Pythia 12B"))
+    assert imported.manifest["tokens"]["source"] == "none"
+    assert len(imported.samples) == 128 * 10_000
+    (notice,) = [n for n in imported.report["notices"] if "token" in n]
+    assert "budgets will be in samples" in notice and "--tokens-per-sample T" in notice
+    assert "FLOPs budgets" in notice and "compute-optimal size" in notice
+    assert "scaling runs set RUN --tokens-per-sample T" in notice
     with pytest.raises(ScalingError, match="holds 7 models .*--model"):
         read_source("counts", LLMONK, ImportOptions(tokens_per_sample=512))
     bad = tmp_path / "bad.csv"
