@@ -194,18 +194,19 @@ def _check_options(agg, bootstrap, seed, by, mc_samples) -> None:
 
 
 def run_labels(runs: list[Run]) -> list[str]:
-    """Run names, distinct: a name shared by several runs gets the shortest tail of each
-    run's folder path that tells them apart ("m (run)", else "m (a/run)"), else its run id."""
+    """Run names, told apart: a name shared by several runs gets the shortest tail of each
+    run's folder path that distinguishes them ("m (a/run)", "m (b/run)"); runs the path cannot
+    tell apart get their run id instead ("m [1a2b3c4d5e6f]")."""
     labels = [r.name for r in runs]
     for depth in range(1, 1 + max((len(r.path.parts) for r in runs), default=0)):
         shared = [i for i, label in enumerate(labels) if labels.count(label) > 1]
         if not shared:
             return labels
         for i in shared:
-            tail = "/".join(runs[i].path.parts[-depth:])
+            tail = Path(*runs[i].path.parts[-depth:]).as_posix()
             labels[i] = f"{runs[i].name} ({tail})"
     return [
-        f"{label} [{r.run_id}]" if labels.count(label) > 1 else label
+        f"{r.name} [{r.run_id}]" if labels.count(label) > 1 else label
         for r, label in zip(runs, labels, strict=True)
     ]
 

@@ -116,4 +116,6 @@ def verify_runs(runs: list[Run]) -> pd.DataFrame:
                 "source imported twice with the same options, or a copy); remove one"
             )
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame["error"] = pd.Series([row["error"] for row in rows], dtype=object)  # None stays None
+    return frame

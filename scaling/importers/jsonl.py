@@ -31,8 +31,9 @@ graded against the reference by --grader (math, the default: math-verify; exact;
 numeric[:TOL]; python:MODULE:FUNCTION) and clustered by it, whichever way correctness is given.
 The run records the grader (grading).
 
-Models: lines that name their model (model) are one run per model: --model NAME picks the lines
-of model NAME from a file of several. Lines that name none need --model.
+Models: a run holds one model. --model NAME names it (known models' sizes are looked up); from
+a file whose lines name several models (model) it picks the lines of model NAME. Lines that
+name none need --model.
 
 Problem set: --problem-set NAME, else "N problems HASH", a fingerprint of the problem ids and
 references, so imports of the same problems share it, and one frontier.
@@ -198,7 +199,8 @@ def _flush(rows: list[dict], grader: ChunkGrader, options: ImportOptions, out: S
 class _Models:
     """The models the lines name, and which lines to keep: with ``--model`` those of that model
     (names compared as ``scaling.models.canonical`` does) and those naming none; else all,
-    which must name one model at most."""
+    which must name one model at most. (When the lines name one model only, none of them
+    ``--model``'s, ``read`` reads them again as that model's under the name ``--model``.)"""
 
     def __init__(self, wanted: str | None):
         self.wanted = None if wanted is None else models.canonical(wanted)
@@ -223,11 +225,12 @@ class _Models:
         return False
 
 
-def read(source: Path, options: ImportOptions, out: Sink):
+def _read(source: Path, options: ImportOptions, out: Sink, chosen: _Models) -> int:
+    """Check, grade and hand on the lines ``chosen`` keeps; returns how many samples kept the
+    source's verdict."""
     fields = _Fields(options.field_map(FIELDS))
     grader = ChunkGrader(options)
     position: dict[tuple[str, bool], int] = {}  # lines so far per (problem, greedy)
-    chosen = _Models(options.model)
     rows: list[dict] = []
     from_source = 0
     for lineno, line in read_jsonl(source):
@@ -250,6 +253,15 @@ def read(source: Path, options: ImportOptions, out: Sink):
             rows = []
     if rows:
         from_source += _flush(rows, grader, options, out)
+    return from_source
+
+
+def read(source: Path, options: ImportOptions, out: Sink):
+    chosen = _Models(options.model)
+    from_source = _read(source, options, out, chosen)
+    if not out.samples and options.model is not None and len(chosen.names) == 1:
+        chosen = _Models(None)  # the lines name one model, another name: --model renames it
+        from_source = _read(source, options, out, chosen)
     if options.model is not None and chosen.names and not out.samples:
         raise ScalingError(
             f"{source}: no lines of model '{options.model}'; the lines name: "
@@ -266,7 +278,9 @@ def read(source: Path, options: ImportOptions, out: Sink):
         problem_set=None,
         sampling=sampling(out.n_max),
         tokens=tokens_block(options, out.measured_tokens()),
-        provenance=provenance(f"samples JSONL '{source.name}'", source, fields=fields.mapping),
+        provenance=provenance(
+            f"samples JSONL '{source.name}'", source, fields=options.field_map(FIELDS)
+        ),
         reward_model={
             "name": "unspecified reward model",
             "params": None,
