@@ -28,7 +28,8 @@ tokens.source              "measured" | "assumed" | "mean" | "none"
 tokens.mean_completion_tokens, mean_prompt_tokens   number >= 0
 tokens.total_completion_tokens                      int >= 0: every token generated
 tokens.assumption          str: how declared counts were chosen
-provenance                 source, citation, license, sha256: str
+provenance                 source, citation, license, sha256: str (an import's ``fields``, the
+                           ``--field`` mapping it read the source with, is kept as written)
 search                     None, or: method (str), width (int >= 1), leaves_short (int >= 0),
                            settings (every search field, read-only)
 prompt.hash                str: hash of the rendered prompts

@@ -549,3 +549,35 @@ def test_runs_of_one_model_from_two_files_are_labelled_apart(tmp_path):
     report = fit_runs(runs, bootstrap=20, seed=0)
     labels = [c.label for c in report.curves]
     assert len(labels) == len(set(labels)) and "m (a/run) / majority" in labels
+
+
+def test_the_run_id_hashes_source_and_grader_name_not_citation_or_library():
+    from scaling.manifest import parse_manifest
+    from scaling.store import new_manifest
+
+    def run_id(provenance=None, grading=None):
+        return new_manifest(
+            model={"name": "m"}, problem_set="p", sampling={"n": 1}, tokens={"source": "none"},
+            provenance={"source": "x", "sha256": "aa", **(provenance or {})},
+            grading=grading or {"name": "math", "library": "math-verify 1"},
+        )["run_id"]  # fmt: skip
+
+    base = run_id()
+    assert run_id({"citation": "c", "license": "MIT", "source": "y"}) == base
+    assert run_id({"sha256": "bb"}) != base and run_id({"fields": {"text": "t"}}) != base
+    assert run_id(grading={"name": "math", "library": "math-verify 2"}) == base
+    assert run_id(grading={"name": "exact"}) != base
+    manifest = new_manifest(
+        model={"name": "m"}, problem_set="p", sampling={"n": 1}, tokens={"source": "none"},
+        provenance={"source": "x"}, grading={"name": "numeric:0.01", "source_verdicts": 3},
+    )  # fmt: skip
+    grading = parse_manifest(manifest, "run.json").grading
+    assert (grading.name, grading.source_verdicts) == ("numeric:0.01", 3)
+    bad_blocks = [
+        ({"name": ""}, "grading.name"),
+        ({"source_verdicts": 1}, "grading.name"),
+        ({"name": "x", "source_verdicts": -1}, "grading.source_verdicts"),
+    ]
+    for bad, message in bad_blocks:
+        with pytest.raises(ScalingError, match=re.escape(message)):
+            parse_manifest({**manifest, "grading": bad}, "run.json")
