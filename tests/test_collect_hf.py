@@ -160,7 +160,9 @@ def test_a_prompt_without_room_is_refused_before_generating(tiny, tmp_path):
     with pytest.raises(ScalingError, match="leaves no room to generate"):
         collect(config, progress=False)
     run = Run.open(tmp_path / "run")
-    assert run.verify()["samples"] == 0
+    assert run.shards() == []
+    with pytest.raises(ScalingError, match="holds no samples"):
+        run.verify()
     assert run.manifest["extra"]["collect"]["sessions"][-1]["status"] == "failed"
 
 
