@@ -24,10 +24,10 @@ collect`` refuses prompts that leave no room before generating, tree search clos
 out as they finish, so the caller can write them while the engine keeps generating.
 
 Seeds: sample ``i`` of problem ``p`` uses ``sample_seed(seed, p, i)`` = (SHA-256 of "seed:p" mod
-2^31) + i. Distinct indices of a problem never share a seed (vLLM's shared-seed pitfall,
-DESIGN.md §6), and the seed of a sample does not depend on how many samples are requested, so
-raising ``--samples`` later extends the same streams (and matches vLLM's own ``n`` fan-out, which
-gives child ``j`` the seed ``seed + j``).
+2^31) + i. Distinct indices of a problem never share a seed (one seed shared by the n samples
+of a request would make them identical), and the seed of a sample does not depend on how many
+samples are requested, so raising ``--samples`` later extends the same streams (and matches
+vLLM's own ``n`` fan-out, which gives child ``j`` the seed ``seed + j``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ cluster wins, ties broken uniformly; if every drawn sample abstains there is no 
 (incorrect). The answer returned is a uniform member of the winning cluster, so
 majority@k = sum_g q_g pi_g(k), pi_g being the probability that g wins (its tie share counted).
 
-pi_t, conditioning on the target's count j (DESIGN.md §2):
+pi_t, conditioning on the target's count j:
 
     pi_t = sum_j P(X_t = j) W(j),  W(j) = E[ 1{all rivals <= j} / (1 + #rivals at j) | X_t = j ].
 
