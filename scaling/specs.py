@@ -99,3 +99,25 @@ def convert(cls: type, name: str, text: str, spec: object, argument: str) -> obj
         return value
     want = " or ".join(k.__name__ for k in kinds)
     raise ArgumentError(argument, spec, f"parameter {name} must be {want}, got {text!r}")
+
+
+def changed_params(obj: object) -> dict[str, object]:
+    """A spec dataclass's parameters that are required or differ from their defaults."""
+    return {
+        f.name: getattr(obj, f.name)
+        for f in dataclasses.fields(obj)  # type: ignore[arg-type]
+        if f.default is dataclasses.MISSING or getattr(obj, f.name) != f.default
+    }
+
+
+def write_spec(name: str, params: dict[str, object]) -> str:
+    """The text ``parse_one`` reads back: ``name`` or ``name:p=v,q=w`` (whole floats as ints)."""
+    if not params:
+        return name
+    return f"{name}:" + ",".join(f"{k}={_show(v)}" for k, v in params.items())
+
+
+def _show(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) < 1e15 else repr(value)
+    return str(value)

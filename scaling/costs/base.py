@@ -25,6 +25,7 @@ import numpy as np
 from scaling.errors import ScalingError
 from scaling.manifest import Manifest, Model
 from scaling.models import lookup
+from scaling.specs import changed_params, write_spec
 
 # import flags that set each policy-model field of the manifest
 FLAGS = {
@@ -84,19 +85,12 @@ class CostModel(ABC):
     @property
     def params(self) -> dict[str, object]:
         """The parameters that differ from their defaults."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if getattr(self, f.name) != f.default
-        }
+        return changed_params(self)
 
     @property
     def key(self) -> str:
         """The cost model as written on the command line: ``name`` or ``name:p=v,q=w``."""
-        params = self.params
-        if not params:
-            return self.name
-        return f"{self.name}:" + ",".join(f"{k}={_show(v)}" for k, v in params.items())
+        return write_spec(self.name, self.params)
 
     def notes(self, meta: Manifest) -> list[str]:
         """Which of the fields it needs come from the known-model table (one line, or none)."""
@@ -112,12 +106,6 @@ class CostModel(ABC):
             return []
         fields = ", ".join(f"model.{n}" for n in taken)
         return [f"{fields} from the known-model table ({known.name}) for cost {self.name}"]
-
-
-def _show(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value)) if abs(value) < 1e15 else repr(value)
-    return str(value)
 
 
 def architecture(meta: Manifest, names: tuple[str, ...], cost: str) -> Model:

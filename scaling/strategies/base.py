@@ -12,7 +12,6 @@ a reward model scores, and the Monte Carlo variance of the value (0 where exact)
 
 from __future__ import annotations
 
-import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
@@ -21,6 +20,7 @@ import numpy as np
 
 from scaling.errors import ArgumentError
 from scaling.estimators import Pool
+from scaling.specs import changed_params, write_spec
 
 NEEDS = ("clusters", "rewards", "greedy", "levels")
 
@@ -89,20 +89,13 @@ class Strategy(ABC):
 
     @property
     def params(self) -> dict[str, object]:
-        """The parameters that differ from their field defaults."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.default is dataclasses.MISSING or getattr(self, f.name) != f.default
-        }
+        """The parameters that differ from their defaults."""
+        return changed_params(self)
 
     @property
     def key(self) -> str:
         """The strategy as written on the command line: ``name`` or ``name:p=v,q=w``."""
-        params = self.params
-        if not params:
-            return self.name
-        return f"{self.name}:" + ",".join(f"{k}={_show(v)}" for k, v in params.items())
+        return write_spec(self.name, self.params)
 
     @property
     def short(self) -> str:
@@ -154,9 +147,3 @@ class EarlyStopping(Strategy):
 
     def own_ks(self, ks: np.ndarray) -> np.ndarray:
         return ks if self.k_max is None else np.array([self.k_max])
-
-
-def _show(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value)) if abs(value) < 1e15 else repr(value)
-    return str(value)
