@@ -7,9 +7,18 @@ from typing import Annotated
 
 import typer
 
-from scaling.commands.fit import GRID_HELP
-from scaling.commands.info import Runs
-from scaling.commands.simulate import Intensity, chosen_costs, cost_help, strategy_help
+from scaling.commands.fit import LAW_HELP
+from scaling.commands.options import (
+    Bootstrap,
+    BudgetGrid,
+    Cost,
+    IncludeOracle,
+    Intensity,
+    Runs,
+    Seed,
+    Strategies,
+    chosen_costs,
+)
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
 from scaling.simulate import BOOTSTRAP
@@ -20,21 +29,14 @@ def explore(
     output: Annotated[Path, typer.Option("--output", "-o", help="Write the page here.")] = Path(
         "explorer.html"
     ),
-    strategies: Annotated[str | None, typer.Option("--strategy", help=strategy_help())] = None,
-    include_oracle: Annotated[
-        bool,
-        typer.Option(
-            "--include-oracle", help="Rank pass@k (an oracle) with the deployable strategies."
-        ),
-    ] = False,
-    budgets: Annotated[str | None, typer.Option("--budget-grid", help=GRID_HELP)] = None,
-    law: Annotated[str, typer.Option("--law", help="auto | a curve family | beta")] = "auto",
-    cost: Annotated[str, typer.Option("--cost", "--flops", help=cost_help())] = "paper",
+    strategies: Strategies = None,
+    include_oracle: IncludeOracle = False,
+    budgets: BudgetGrid = None,
+    law: Annotated[str, typer.Option("--law", help=LAW_HELP)] = "auto",
+    cost: Cost = "paper",
     intensity: Intensity = None,
-    bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Bootstrap replicates behind every interval.")
-    ] = BOOTSTRAP,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    bootstrap: Bootstrap = BOOTSTRAP,
+    seed: Seed = 0,
     screenshot: Annotated[
         Path | None,
         typer.Option(

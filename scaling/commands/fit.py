@@ -14,8 +14,18 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from scaling.commands.info import RUNS_HELP, emit
-from scaling.commands.simulate import Intensity, chosen_costs, cost_help, strategy_help
+from scaling.commands.info import emit
+from scaling.commands.options import (
+    Bootstrap,
+    BudgetGrid,
+    Costs,
+    IncludeOracle,
+    Intensity,
+    Runs,
+    Seed,
+    Strategies,
+    chosen_costs,
+)
 from scaling.errors import ArgumentError
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
@@ -23,7 +33,6 @@ from scaling.simulate import BOOTSTRAP
 from scaling.terminal import WIDTH
 
 LAW_HELP = "auto (lowest AIC per curve) | power | saturating | logistic | exp_power | beta"
-GRID_HELP = "Budgets (cost per problem): START:STOP:COUNT log-spaced, or a comma list"
 ROWS = 12  # budget rows printed per data set (all of them go to --format files)
 
 
@@ -284,15 +293,10 @@ def claim_dataset(report: Any, claim: Any) -> str:
 
 
 def fit(
-    runs: Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)] = None,
-    strategies: Annotated[str | None, typer.Option("--strategy", help=strategy_help())] = None,
-    include_oracle: Annotated[
-        bool,
-        typer.Option(
-            "--include-oracle", help="Rank pass@k (an oracle) with the deployable strategies."
-        ),
-    ] = False,
-    budgets: Annotated[str | None, typer.Option("--budget-grid", help=GRID_HELP)] = None,
+    runs: Runs = None,
+    strategies: Strategies = None,
+    include_oracle: IncludeOracle = False,
+    budgets: BudgetGrid = None,
     law: Annotated[str, typer.Option("--law", help=LAW_HELP)] = "auto",
     compare: Annotated[
         list[str] | None,
@@ -310,12 +314,10 @@ def fit(
     html: Annotated[
         Path | None, typer.Option("--html", help="Write the explorer page here.")
     ] = None,
-    cost: Annotated[str, typer.Option("--cost", "--flops", help=cost_help(several=True))] = "paper",
+    cost: Costs = "paper",
     intensity: Intensity = None,
-    bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Paired bootstrap replicates.")
-    ] = BOOTSTRAP,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    bootstrap: Bootstrap = BOOTSTRAP,
+    seed: Seed = 0,
     delta: Annotated[float, typer.Option("--huber-delta", help="Huber loss delta.")] = 1e-3,
     details: Annotated[
         bool, typer.Option("--details", help="Also print the fitted laws and every notice.")

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import pandas as pd
 import typer
 
+from scaling.commands.options import FORMATS, Format, Output, Runs
 from scaling.errors import ScalingError
 from scaling.paths import resolve_runs
-
-RUNS_HELP = "Run directories, or folders holding runs (default: the embedded runs)."
-FORMATS = ("table", "csv", "json", "parquet")
-Runs = Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)]
-Format = Annotated[str, typer.Option("--format", help=" | ".join(FORMATS))]
-Output = Annotated[Path | None, typer.Option("--output", help="Write here.")]
 
 
 def _fmt(value, spec: str) -> str:

@@ -7,48 +7,20 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from scaling.commands.info import Format, Output, Runs, emit
-from scaling.paths import resolve_runs
-
-
-def strategy_help() -> str:
-    """The --strategy help, from the strategy registry."""
-    from scaling.strategies import STRATEGIES
-
-    return (
-        f"Comma-separated: {', '.join(STRATEGIES)}; parameters as name:p=v,q=w "
-        "(default: every parameter-free strategy a run supports)"
-    )
-
-
-def cost_help(several: bool = False) -> str:
-    """The --cost help, from the cost-model registry (--flops is its older name)."""
-    from scaling.costs import COST_MODELS
-
-    more = "; several, comma-separated, are compared" if several else ""
-    return (
-        f"Cost model: {' | '.join(COST_MODELS)}; parameters as name:p=v, e.g. "
-        f"kinetics:intensity=300, usd:prices=FILE{more} (--flops is an alias)"
-    )
-
-
-INTENSITY_HELP = (
-    "Arithmetic intensity of the kinetics cost model, FLOPs per byte (default 562.5, "
-    "Kinetics' NVIDIA B200)"
+from scaling.commands.info import emit
+from scaling.commands.options import (
+    Bootstrap,
+    Cost,
+    Format,
+    Intensity,
+    Output,
+    Runs,
+    Seed,
+    Strategies,
+    chosen_costs,
 )
-Intensity = Annotated[float | None, typer.Option("--intensity", help=INTENSITY_HELP)]
-
-
-def chosen_costs(cost: str, intensity: float | None, several: bool = False) -> list:
-    """The cost models of ``--cost`` with ``--intensity`` set on those that take it; one
-    unless ``several``."""
-    from scaling.costs import parse_costs
-    from scaling.errors import ArgumentError
-
-    models = parse_costs(cost, intensity=intensity)
-    if len(models) > 1 and not several:
-        raise ArgumentError("cost", cost, "name one cost model (scaling fit compares several)")
-    return models
+from scaling.paths import resolve_runs
+from scaling.simulate import BOOTSTRAP
 
 
 def _num(value: float, spec: str) -> str:
@@ -106,7 +78,7 @@ def _tables(frame: pd.DataFrame, by: str | None):
 
 def simulate_command(
     runs: Runs = None,
-    strategies: Annotated[str | None, typer.Option("--strategy", help=strategy_help())] = None,
+    strategies: Strategies = None,
     ks: Annotated[
         str,
         typer.Option(
@@ -119,11 +91,9 @@ def simulate_command(
     agg: Annotated[
         str, typer.Option("--agg", help="PRM step scores -> reward: last | min | prod | mean")
     ] = "last",
-    bootstrap: Annotated[
-        int, typer.Option("--bootstrap", help="Paired bootstrap replicates (0: none).")
-    ] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of bootstrap and Monte Carlo.")] = 0,
-    cost: Annotated[str, typer.Option("--cost", "--flops", help=cost_help())] = "paper",
+    bootstrap: Bootstrap = BOOTSTRAP,
+    seed: Seed = 0,
+    cost: Cost = "paper",
     intensity: Intensity = None,
     by: Annotated[
         str | None, typer.Option("--by", help="level: accuracy per problem difficulty level")
