@@ -174,7 +174,10 @@ def build_curves(table: pd.DataFrame, replicates: pd.DataFrame, methods: dict[st
     rep_groups = dict(tuple(replicates.groupby(keys, sort=False, observed=True)))
     for (dataset, run, strategy), pts in table.groupby(keys, sort=False, observed=True):
         pts = pts.sort_values(["k", "design"], ascending=[True, False])
-        pts = pts.drop_duplicates("k").reset_index(drop=True)
+        pts = pts.drop_duplicates("k")
+        pts = pts[pts["accuracy"].notna()].reset_index(drop=True)  # NaN: below its cheapest
+        if pts.empty:
+            continue
         wide = rep_groups[(dataset, run, strategy)].pivot_table(
             index="replicate", columns="k", values="accuracy", dropna=False, observed=True
         )

@@ -385,7 +385,7 @@ def allocation_gain(curve: Curve, runs: list[RunData], *, bootstrap: int, level:
     data = next(d for d in runs if d.run.run_id == curve.points["run_id"].iloc[0])
     (strategy,) = parse_strategies([curve.strategy])
     ks = curve.k.astype(np.int64)
-    values, samples, _, names = strategy.configurations(data.cache, ks)
+    values, samples, _, names, bins = strategy.binned(data.cache, ks)
     return allocate(
         values,
         samples,
@@ -396,5 +396,5 @@ def allocation_gain(curve: Curve, runs: list[RunData], *, bootstrap: int, level:
         n_boot=bootstrap,
         level=level,
         seed=data.cache.seed,
-        **strategy.bins_of(data.cache),
+        **bins,
     )

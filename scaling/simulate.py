@@ -40,6 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fit.results import percentile_interval
 from scaling.costs import CostModel, Usage, Workload, cost_model
 from scaling.errors import ArgumentError, ScalingError
 from scaling.estimators import AGGREGATIONS, Pool, aggregate_step_rewards
@@ -602,8 +603,7 @@ def _summarize(data: RunData, v: _Values, weights: np.ndarray, mask: np.ndarray,
         spread = mean((v.values - accuracy[None, :]) ** 2) * count / (count - 1)
         stderr = np.sqrt(spread / count)
     if len(weights) > 1:  # NaN: a replicate that drew none of these problems (left out)
-        nan = np.isnan(replicated).any()
-        low, high = (np.nanpercentile if nan else np.percentile)(replicated, [2.5, 97.5], axis=0)
+        low, high = percentile_interval(replicated, 0.95, axis=0)
     else:
         low = high = np.full(len(v.ks), np.nan)
     rows = pd.DataFrame(

@@ -9,11 +9,12 @@ from test_simulate import make_run, toy_samples
 
 from fit import crossfit_policy
 from fit.allocation import _binner, _choose, _split, _sums
-from scaling.errors import ArgumentError
+from scaling.errors import ArgumentError, ScalingError
 from scaling.estimators import Pool, early_majority_at_k, majority_at_k
 from scaling.report import fit_runs
 from scaling.simulate import simulate
 from scaling.strategies import STRATEGIES, default_strategies, parse_strategies, strategy_class
+from scaling.strategies.base import Cache
 
 
 def test_every_registered_strategy_declares_its_contract():
@@ -151,3 +152,59 @@ def toy_samples_more():
         for i, (a, c, r) in enumerate([("4", True, 0.5), ("3", False, 0.6), ("4", True, 0.2),
                                        ("9", False, 0.1), ("4", True, 0.9), ("3", False, 0.3)])
     ]  # fmt: skip
+
+
+def test_split_first_equals_pools_of_the_cut_lists():
+    """Brute force: the probes and the rest are the pools of each problem's first m samples
+    and of the others, clusters renumbered by first appearance."""
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        m = int(rng.integers(1, 3))
+        sizes = rng.integers(m + 1, 9, size=rng.integers(1, 5))
+        correct = [rng.integers(0, 2, n).astype(bool).tolist() for n in sizes]
+        clusters = [[None if rng.random() < 0.2 else int(rng.integers(4)) for _ in range(n)]
+                    for n in sizes]  # fmt: skip
+        rewards = [rng.random(n).tolist() for n in sizes]
+        head, rest = Pool.from_problems(correct, clusters, rewards).split_first(m)
+        for got, cut in ((head, slice(None, m)), (rest, slice(m, None))):
+            want = Pool.from_problems(*[[x[cut] for x in lists]
+                                        for lists in (correct, clusters, rewards)])  # fmt: skip
+            for name in ("offsets", "correct", "cluster", "reward"):
+                np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+
+
+def test_reward_difficulty_bins_by_held_out_probes_and_charges_them(tmp_path):
+    """difficulty=reward: bins are quantiles of the first sample's reward; the configurations
+    are replayed on the other samples; every configuration draws and scores one more sample."""
+    toy = {pid: [(s["cluster"], s["correct"], s["reward"]) for s in rows]
+           for pid, rows in _by_problem(toy_samples() + toy_samples_more()).items()}  # fmt: skip
+    lists = [[[x[j] for x in toy[pid]] for pid in sorted(toy)] for j in range(3)]
+    pool = Pool.from_problems(lists[1], lists[0], lists[2])
+    greedy = np.full(pool.n_problems, np.nan)
+    (strategy,) = parse_strategies(["allocated:difficulty=reward,bins=2"])
+    assert strategy.deployable and strategy.short == "alloc-rwd:bins=2"
+    ks = np.array([2, 4])
+    got = strategy.replay(Cache(pool, greedy, seed=5), ks)
+    rest = Pool.from_problems(*[[x[1:] for x in lists[j]] for j in (1, 0, 2)])
+    values, samples, scored, _ = strategy.configurations(Cache(rest, greedy, seed=5), ks)
+    probe = np.array([x[0] for x in lists[2]])
+    want = crossfit_policy(values, samples + 1, ks.astype(float), score=probe, n_bins=2, seed=5,
+                           extra=[scored + 1])  # fmt: skip
+    for g, w in zip((got.values, got.samples, got.scored), want, strict=True):
+        np.testing.assert_allclose(g, w, atol=1e-12)
+
+    run = make_run(tmp_path / "toy", toy_samples() + toy_samples_more())
+    t = simulate([run], "allocated:difficulty=reward,bins=2", ks=[1, 2, 4], bootstrap=20).table
+    t = t.set_index("k")
+    assert np.isnan(t.loc[1, "accuracy"])  # one sample cannot pay for the probe and an answer
+    assert (t.loc[[2, 4], "samples"] <= [2 + 1e-9, 4 + 1e-9]).all() and t["deployable"].all()
+    with pytest.raises(ScalingError, match="probe=6"):
+        strategy.__class__(difficulty="reward", probe=6).replay(Cache(pool, greedy), ks)
+
+
+def _by_problem(rows):
+    out: dict[str, list[dict]] = {}
+    for row in sorted(rows, key=lambda r: (r["problem_id"], r["sample_idx"])):
+        if not row.get("greedy"):
+            out.setdefault(row["problem_id"], []).append(row)
+    return out

@@ -132,7 +132,7 @@ def _runner(runner_up: str, model: str) -> str:
         return "-"
     config = runner_up.split(" @ k=")[0]
     other, _, strategy = config.partition(" / ")
-    return _label(strategy) if other == model else shorten(other, 10)
+    return shorten(_label(strategy), 10) if other == model else shorten(other, 10)
 
 
 def optimal_lines(o: Any) -> list[str]:

@@ -75,6 +75,31 @@ class Pool:
         z = np.bincount(pid[~has], minlength=self.n_problems).astype(np.int64)
         return m, q, cluster_offsets, z
 
+    def split_first(self, m: int) -> tuple[Pool, Pool]:
+        """(each problem's first ``m`` samples, the rest): two pools of the same problems, their
+        answer clusters renumbered ``0..G-1`` per problem in order of first appearance. Needs
+        more than ``m`` samples in every problem."""
+        position = np.arange(len(self.correct)) - np.repeat(self.offsets[:-1], self.sizes)
+        head = position < m
+        return self._rows(head), self._rows(~head)
+
+    def _rows(self, keep: np.ndarray) -> Pool:
+        """The pool of the samples ``keep`` (a mask over samples), clusters renumbered."""
+        pid = self.problem_index[keep]
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(pid, minlength=self.n_problems))])
+        cluster = None
+        if self.cluster is not None:
+            kept, has = self.cluster[keep], self.cluster[keep] >= 0
+            # codes in order of first appearance over (problem, cluster): a problem's clusters
+            # get consecutive codes starting at its first one's
+            codes, _ = pd.factorize(pid[has] * (int(kept.max(initial=0)) + 1) + kept[has])
+            first = np.full(self.n_problems, np.iinfo(np.int64).max)
+            np.minimum.at(first, pid[has], codes)
+            cluster = np.full(len(kept), -1, dtype=np.int64)
+            cluster[has] = codes - first[pid[has]]
+        reward = None if self.reward is None else self.reward[keep]
+        return Pool(offsets, self.correct[keep], cluster, reward)
+
 
 def _local_codes(labels: Sequence[object]) -> np.ndarray:
     """Codes 0..G-1 in order of first appearance; ``None``/NaN -> -1."""

@@ -11,6 +11,11 @@ hull of the bin's (samples, accuracy), taken by decreasing marginal accuracy per
   so the strategy is an oracle (optimistic, a ceiling), not deployable.
 - ``level``: the problem's difficulty level (as MATH annotates; known before sampling), which is
   deployable.
+- ``reward``: quantiles of the mean reward of ``probe`` samples drawn first (predicted at test
+  time, deployable). The probes are each problem's first ``probe`` samples of the cache (samples
+  are i.i.d., so a fixed choice is a random draw); the configurations are replayed on the other
+  samples, independent of the probes, and every configuration is charged the probes as samples
+  drawn and scored. Needs rewards and more than ``probe`` samples per problem.
 
 Choosing and scoring on the same problems overstates the allocation, so it is cross-fitted:
 the problems are split in two halves (seeded, stratified by bin), the allocation is chosen on
@@ -20,16 +25,17 @@ of the allocation chosen without it. The bootstrap over problems then holds the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from fit import crossfit_policy
-from scaling.errors import ArgumentError
+from scaling.errors import ArgumentError, ScalingError
 from scaling.estimators import pass_at_k
+from scaling.specs import write_spec
 from scaling.strategies.base import Cache, Replay, Strategy
 
-DIFFICULTIES = ("oracle", "level")
+DIFFICULTIES = ("oracle", "level", "reward")
 DENSE = 64  # every sample count up to this many is a configuration
 
 
@@ -47,6 +53,7 @@ class Allocated(Strategy):
     difficulty: str = "oracle"
     bins: int = 4
     among: str = "majority+best_of_n+weighted_majority"
+    probe: int = 1
 
     def __post_init__(self) -> None:
         if self.difficulty not in DIFFICULTIES:
@@ -55,13 +62,23 @@ class Allocated(Strategy):
             )
         if self.bins < 1:
             raise ArgumentError("strategies", self.key, "bins must be a positive integer")
+        if self.probe < 1:
+            raise ArgumentError("strategies", self.key, "probe must be a positive integer")
         for name in self.members_names():
             if name == self.name:
                 raise ArgumentError("strategies", self.key, "allocated cannot allocate itself")
 
     @property
+    def short(self) -> str:
+        """``alloc`` (oracle bins), ``alloc-lvl`` or ``alloc-rwd``, then any other parameter
+        that is not its default: ``alloc-rwd:probe=2``."""
+        label = self.label + {"oracle": "", "level": "-lvl", "reward": "-rwd"}[self.difficulty]
+        rest = {k: v for k, v in self.params.items() if k != "difficulty"}
+        return write_spec(label, rest)
+
+    @property
     def deployable(self) -> bool:
-        """Oracle bins use the answers; level bins do not."""
+        """Oracle bins use the answers; level and reward bins do not."""
         return self.difficulty != "oracle"
 
     def members_names(self) -> list[str]:
@@ -74,8 +91,9 @@ class Allocated(Strategy):
         return parse_strategies(self.members_names()) or []
 
     def lacks(self, lacking: dict[str, str | None]) -> str | None:
-        if self.difficulty == "level" and lacking.get("levels"):
-            return lacking["levels"]
+        need = {"level": "levels", "reward": "rewards"}.get(self.difficulty)
+        if need and lacking.get(need):
+            return lacking[need]
         reasons = [s.lacks(lacking) for s in self.members()]
         return reasons[0] if all(reasons) else None
 
@@ -100,16 +118,29 @@ class Allocated(Strategy):
             names += [f"{s.key}@{k}" for k in grid]
         return np.hstack(values), np.hstack(samples), np.hstack(scored), names
 
-    def bins_of(self, cache: Cache) -> dict[str, np.ndarray]:
-        """The keyword that bins the problems: ``score`` (oracle pass@1) or ``labels``."""
+    def binned(self, cache: Cache, ks: np.ndarray):
+        """The configurations' values, samples drawn, samples scored and names
+        (``configurations``), with the reward probes held out and charged, and the keyword that
+        bins the problems: ``score`` (oracle pass@1, or the probes' mean reward) or ``labels``."""
         pool = cache.pool
         if self.difficulty == "level":
-            return {"labels": cache.levels}
-        hits = np.bincount(pool.problem_index, weights=pool.correct, minlength=pool.n_problems)
-        return {"score": pass_at_k(pool.sizes, hits, np.array([1]))[:, 0]}
+            return *self.configurations(cache, ks), {"labels": cache.levels}
+        if self.difficulty == "oracle":
+            hits = np.bincount(pool.problem_index, weights=pool.correct, minlength=pool.n_problems)
+            score = pass_at_k(pool.sizes, hits, np.array([1]))[:, 0]
+            return *self.configurations(cache, ks), {"score": score}
+        if pool.sizes.min() <= self.probe:
+            raise ScalingError(
+                f"{self.key}: a problem has {pool.sizes.min()} samples; reward difficulty needs "
+                f"more than probe={self.probe} (lower probe, or use difficulty=level)"
+            )
+        probes, rest = pool.split_first(self.probe)
+        values, samples, scored, names = self.configurations(replace(cache, pool=rest), ks)
+        score = np.bincount(probes.problem_index, weights=probes.reward) / self.probe
+        return values, samples + self.probe, scored + self.probe, names, {"score": score}
 
     def replay(self, cache: Cache, ks: np.ndarray) -> Replay:
-        values, samples, scored, _ = self.configurations(cache, ks)
+        values, samples, scored, _, bins = self.binned(cache, ks)
         value, drawn, read = crossfit_policy(
             values,
             samples,
@@ -117,7 +148,7 @@ class Allocated(Strategy):
             n_bins=self.bins,
             seed=cache.seed,
             extra=[scored],
-            **self.bins_of(cache),
+            **bins,
         )
         return Replay(value, drawn, read, np.zeros_like(value))
 
