@@ -377,13 +377,9 @@ class VLLMRewardModel(RewardModel):
         return [r.outputs.data for r in results]
 
     def close(self) -> None:
-        llm = self.__dict__.pop("llm", None)
-        if llm is not None:
-            llm.llm_engine.engine_core.shutdown()
-            del llm
-            import gc
+        from collect.backends.vllm import shutdown
 
-            gc.collect()
+        shutdown(self)
 
 
 def make_reward_model(engine: str, model: str, **options) -> RewardModel:

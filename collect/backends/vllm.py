@@ -67,6 +67,18 @@ def on_cuda() -> bool:
     return current_platform.is_cuda_alike()
 
 
+def shutdown(holder: object) -> None:
+    """Shut down the ``vllm.LLM`` that ``holder`` keeps as its ``llm`` attribute (if any): the
+    engine's processes end and its memory is freed."""
+    llm = holder.__dict__.pop("llm", None)
+    if llm is not None:
+        llm.llm_engine.engine_core.shutdown()
+        del llm
+        import gc
+
+        gc.collect()
+
+
 def external_id(request_id: str) -> str:
     """The id a request was enqueued under: vLLM appends ``-`` and 8 random characters to make
     its internal ids unique, and reports outputs under the id the request was given."""
@@ -259,13 +271,7 @@ class VLLMBackend(Backend):
 
     def close(self) -> None:
         """Shut the engine's processes down and free its memory."""
-        llm = self.__dict__.pop("llm", None)
-        if llm is not None:
-            llm.llm_engine.engine_core.shutdown()
-            del llm
-            import gc
-
-            gc.collect()
+        shutdown(self)
 
 
 BACKEND = VLLMBackend
