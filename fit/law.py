@@ -131,8 +131,8 @@ def fit_laws(
     """
     family = get_family(family)
     checked = [_check(family, d, space) for d in datasets]
-    if point is not None and len(point) != len(datasets):
-        raise ValueError(f"{family.name}: {len(point)} point fits for {len(datasets)} data sets")
+    if point is not None and (len(point) != len(datasets) or any(f.z is None for f in point)):
+        raise ValueError(f"{family.name}: point needs one fit by fit_laws per data set")
     by_length: dict[int, list[int]] = {}
     for i, (_, y) in enumerate(checked):
         by_length.setdefault(y.size, []).append(i)
