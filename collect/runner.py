@@ -53,6 +53,7 @@ from collect.prompts import Prompt, PromptTemplate, build_template, encode_promp
 from collect.rewards import RewardModel
 from collect.session import Session, collection
 from scaling.errors import ScalingError
+from scaling.graders import get_grader
 from scaling.store import Run, config_hash, new_manifest
 
 SEED_SCHEME = "sha256('{seed}:{problem_id}') mod 2^31 + sample_idx"
@@ -92,6 +93,7 @@ class CollectConfig:
     flush_samples: int = 256
     grade_timeout: float = 5.0
     grade_workers: int | None = None
+    grader: str = "math"  # how answers are graded (``scaling.graders``)
 
     def check(self) -> None:
         """Raise ScalingError for a setting outside its range."""
@@ -119,6 +121,7 @@ class CollectConfig:
             raise ScalingError(f"--backend {self.backend}: choose one of {', '.join(BACKENDS)}")
         if self.tokenizer == "none" and self.backend != "openai":
             raise ScalingError("--tokenizer none: only the openai backend can do without one")
+        get_grader(self.grader)
 
 
 @dataclass
@@ -208,6 +211,7 @@ def _ident(
         },
         "reward_model": reward,
         "search": search,
+        "grader": get_grader(config.grader).name,
     }
 
 
@@ -260,6 +264,7 @@ def prepare(config: CollectConfig, backend_name: str, search: dict | None = None
         prompt={"hash": phash, **template.describe()},
         reward_model=reward_stub,
         search=search,
+        grading=get_grader(config.grader).describe(),
         extra={"collect": {"sessions": [], "wall_s": 0.0, "gpu_s": 0.0}},
         run_id=config_hash(_ident(config, model, problems, phash, search)),
     )

@@ -138,7 +138,12 @@ class Session:
         """One request, one graded answer and one scored sample, timed apart as ``warmup_s``."""
         start = time.monotonic()
         self.backend.warm_up(prompt)
-        grade([extract_answer("\\boxed{1}")], ["1"], workers=self.config.grade_workers)
+        grade(
+            [extract_answer("\\boxed{1}")],
+            ["1"],
+            workers=self.config.grade_workers,
+            grader=self.config.grader,
+        )
         if self.reward is not None:
             self.reward.score(["1 + 0"], ["1"])
         self.warmup_s = time.monotonic() - start
@@ -173,6 +178,7 @@ class Session:
             [extract_answer(t) for t in texts],
             [self.references[p] for p in problem_ids],
             timeout=self.config.grade_timeout,
+            grader=self.config.grader,
             workers=self.config.grade_workers,
             problem_ids=list(problem_ids),
         )

@@ -16,7 +16,7 @@ import typer
 
 from scaling.errors import ArgumentError, ScalingError
 
-COMMANDS = ("importing", "info", "simulate", "fit", "law", "explore", "collect")
+COMMANDS = ("importing", "runs", "info", "simulate", "fit", "law", "explore", "collect")
 
 app = typer.Typer(
     name="scaling",

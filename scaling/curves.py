@@ -65,7 +65,8 @@ class Curve:
 
     @property
     def label(self) -> str:
-        return f"{self.run if self.method else self.model} / {self.strategy}"
+        """``run / strategy``: the run's label tells apart runs of one model (``run_labels``)."""
+        return f"{self.run} / {self.strategy}"
 
     @property
     def design(self) -> pd.DataFrame:

@@ -28,11 +28,16 @@ tokens.source              "measured" | "assumed" | "mean" | "none"
 tokens.mean_completion_tokens, mean_prompt_tokens   number >= 0
 tokens.total_completion_tokens                      int >= 0: every token generated
 tokens.assumption          str: how declared counts were chosen
-provenance                 source, citation, license, sha256: str
+provenance                 source, citation, license, sha256: str (an import's ``fields``, the
+                           ``--field`` mapping it read the source with, is kept as written)
 search                     None, or: method (str), width (int >= 1), leaves_short (int >= 0),
                            settings (every search field, read-only)
 prompt.hash                str: hash of the rendered prompts
 prompt.settings            every prompt field as written (template, ...; read-only)
+grading                    None (not graded here: verdicts from the source), or: name (str, not
+                           empty: "math", "numeric:0.001", "python:MODULE:FUNCTION"),
+                           source_verdicts (int >= 0: samples whose verdict the source gave; the
+                           grader only clustered them), settings (every grading field, read-only)
 extra                      free-form mapping (read-only)
 ========================== =======================================================================
 """
@@ -118,6 +123,13 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class Grading:
+    name: str
+    source_verdicts: int | None
+    settings: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Manifest:
     schema_version: int
     run_id: str
@@ -131,6 +143,7 @@ class Manifest:
     prompt: Prompt
     tool_version: str
     extra: Mapping[str, Any]
+    grading: Grading | None = None
 
     @property
     def label(self) -> str:
@@ -229,6 +242,7 @@ def parse_manifest(data: Any, where: str) -> Manifest:
     provenance = top.section_of("provenance", required=True)
     reward = top.section_of("reward_model")
     search = top.section_of("search")
+    grading = top.section_of("grading")
     prompt = top.section_of("prompt") or _Fields({}, where, "prompt")
     extra = top.get("extra", False)
     if extra is not None and not isinstance(extra, dict):
@@ -295,4 +309,11 @@ def parse_manifest(data: Any, where: str) -> Manifest:
         prompt=Prompt(hash=prompt.text("hash"), settings=MappingProxyType(dict(prompt.data))),
         tool_version=top.text("tool_version", required=True),
         extra=MappingProxyType(dict(extra or {})),
+        grading=None
+        if grading is None
+        else Grading(
+            name=grading.text("name", required=True, empty=False),
+            source_verdicts=grading.integer("source_verdicts", minimum=0),
+            settings=MappingProxyType(dict(grading.data)),
+        ),
     )

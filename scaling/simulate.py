@@ -197,9 +197,21 @@ def _check_options(agg, bootstrap, seed, by, mc_samples) -> None:
 
 
 def run_labels(runs: list[Run]) -> list[str]:
-    """Run names; names shared by several runs get their folder added."""
-    names = [r.name for r in runs]
-    return [f"{r.name} ({r.path.name})" if names.count(r.name) > 1 else r.name for r in runs]
+    """Run names, told apart: a name shared by several runs gets the shortest tail of each
+    run's folder path that distinguishes them ("m (a/run)", "m (b/run)"); runs the path cannot
+    tell apart get their run id instead ("m [1a2b3c4d5e6f]")."""
+    labels = [r.name for r in runs]
+    for depth in range(1, 1 + max((len(r.path.parts) for r in runs), default=0)):
+        shared = [i for i, label in enumerate(labels) if labels.count(label) > 1]
+        if not shared:
+            return labels
+        for i in shared:
+            tail = Path(*runs[i].path.parts[-depth:]).as_posix()
+            labels[i] = f"{runs[i].name} ({tail})"
+    return [
+        f"{r.name} [{r.run_id}]" if labels.count(label) > 1 else label
+        for r, label in zip(runs, labels, strict=True)
+    ]
 
 
 def _ks(spec: str | Sequence[int], data: RunData, notices: list[str]) -> np.ndarray:
@@ -434,7 +446,10 @@ def _evaluate(data: RunData, strategy: Strategy, ks: np.ndarray, model: CostMode
     except ScalingError as e:
         cost, error = np.full(replay.values.shape, np.nan), str(e)
     if error is None and np.isnan(cost).any():
-        error = f"no token counts (tokens.source {data.tokens_source!r})"
+        error = (
+            f"no token counts (tokens.source {data.tokens_source!r}): import with "
+            "--tokens-per-sample T or set it with scaling runs set RUN --tokens-per-sample T"
+        )
     return _Values(
         strategy, shown, replay.values, replay.mc_var, replay.samples, cost, tokens, capped, error
     )

@@ -114,10 +114,20 @@ def new_manifest(
     prompt: Mapping[str, Any] | None = None,
     reward_model: Mapping[str, Any] | None = None,
     search: Mapping[str, Any] | None = None,
+    grading: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
     run_id: str | None = None,
 ) -> dict:
-    """Build a manifest; ``run_id`` defaults to a hash of the model, data, sampling and rewards."""
+    """Build a manifest. ``grading``: how answers were graded (``Grader.describe()``: its
+    ``name`` and settings), None when the samples were not graded here.
+
+    ``run_id`` defaults to a hash of what makes the run: the model block, problem set, prompt,
+    sampling, reward model, search, the grader's name (kind and option: the same samples graded
+    differently are another run; not the library version that ran it) and the source
+    (``provenance.sha256``, the hash of the imported bytes, and ``provenance.fields``, how they
+    were read): runs imported from different files differ, the same file imported twice with the
+    same options gives the same id. Tokens, provenance's citation and license, and ``extra`` do
+    not enter it."""
     body = {
         "model": dict(model),
         "problem_set": problem_set,
@@ -129,8 +139,15 @@ def new_manifest(
         "search": dict(search) if search else None,
         "extra": dict(extra or {}),
     }
+    if grading is not None:
+        body["grading"] = dict(grading)
     ident = {k: body[k] for k in ("model", "problem_set", "prompt", "sampling", "reward_model")}
     ident["search"] = body["search"]
+    if grading is not None:
+        ident["grader"] = grading.get("name")
+    source = {k: provenance[k] for k in ("sha256", "fields") if provenance.get(k) is not None}
+    if source:
+        ident["source"] = source
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id or config_hash(ident),

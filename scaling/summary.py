@@ -91,10 +91,13 @@ def summarize(runs: list[Run]) -> pd.DataFrame:
 def verify_runs(runs: list[Run]) -> pd.DataFrame:
     """Check each run fully (``Run.verify``) and whether any answer cluster mixes correct and
     incorrect samples (voting would then be ill-defined). One row per run; ``error`` holds the
-    first problem found, None when the run is sound."""
+    first problem found, None when the run is sound. A run whose run id another run given
+    before it holds (the same source imported twice, or a copy) is flagged as a duplicate: read
+    together, its samples would count twice."""
     from scaling.errors import ScalingError
 
     rows = []
+    first: dict[str, Run] = {}
     for run in runs:
         row = {"run": str(run.path), "problems": None, "samples": None, "shards": None}
         try:
@@ -106,5 +109,13 @@ def verify_runs(runs: list[Run]) -> pd.DataFrame:
         except ScalingError as e:
             row["mixed_clusters"] = None
             row["error"] = str(e)
+        twin = first.setdefault(run.run_id, run)
+        if twin is not run and row["error"] is None and twin.path.resolve() != run.path.resolve():
+            row["error"] = (
+                f"{run.path}: run id {run.run_id} is also {twin.path}'s (a duplicate: the same "
+                "source imported twice with the same options, or a copy); remove one"
+            )
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame["error"] = pd.Series([row["error"] for row in rows], dtype=object)  # None stays None
+    return frame

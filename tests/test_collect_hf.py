@@ -160,8 +160,30 @@ def test_a_prompt_without_room_is_refused_before_generating(tiny, tmp_path):
     with pytest.raises(ScalingError, match="leaves no room to generate"):
         collect(config, progress=False)
     run = Run.open(tmp_path / "run")
-    assert run.verify()["samples"] == 0
+    assert run.shards() == []
+    with pytest.raises(ScalingError, match="holds no samples"):
+        run.verify()
     assert run.manifest["extra"]["collect"]["sessions"][-1]["status"] == "failed"
+
+
+def test_the_grader_is_recorded_and_used(tiny, tmp_path):
+    """--grader exact: answers compared as normalised strings, the run says how it was graded,
+    and the grader is part of the run id (the same samples graded otherwise are another run)."""
+    from scaling.grading import grade
+
+    options = {"limit": 2, "reward_model": None}
+    run = collect(
+        collect_config(tiny, tmp_path / "exact", grader="exact", **options), progress=False
+    ).run
+    assert run.meta.grading.name == "exact"
+    samples = run.samples(["problem_id", "answer", "correct"])
+    refs = run.problems().set_index("problem_id")["answer"]
+    verdicts = grade(
+        samples["answer"].tolist(), refs[samples["problem_id"]].tolist(), grader="exact"
+    )
+    assert samples["correct"].tolist() == [g.correct for g in verdicts]
+    other = collect(collect_config(tiny, tmp_path / "math", **options), progress=False).run
+    assert other.meta.grading.name == "math" and other.run_id != run.run_id
 
 
 # -- collect end to end ----------------------------------------------------------------------------

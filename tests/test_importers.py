@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scaling.errors import ScalingError
+from scaling.errors import ArgumentError, ScalingError
 from scaling.importers import ImportOptions, import_run, read_source
 from scaling.paths import data_dir
 from scaling.store import Run
@@ -144,9 +144,14 @@ def test_counts_pythia(tmp_path):
     assert size < 200_000  # 1.28M samples, delta-encoded indices and zstd
 
 
-def test_counts_needs_a_declared_token_count_and_a_model(tmp_path):
-    with pytest.raises(ScalingError, match="--tokens-per-sample"):
-        read_source("counts", LLMONK, ImportOptions(model="Pythia 12B"))
+def test_counts_without_tokens_budgets_in_samples_and_a_model_choice(tmp_path):
+    imported = read_source("counts", LLMONK, ImportOptions(model="Pythia 12B"))
+    assert imported.manifest["tokens"]["source"] == "none"
+    assert len(imported.samples) == 128 * 10_000
+    (notice,) = [n for n in imported.report["notices"] if "token" in n]
+    assert "budgets will be in samples" in notice and "--tokens-per-sample T" in notice
+    assert "FLOPs budgets" in notice and "compute-optimal size" in notice
+    assert "scaling runs set RUN --tokens-per-sample T" in notice
     with pytest.raises(ScalingError, match="holds 7 models .*--model"):
         read_source("counts", LLMONK, ImportOptions(tokens_per_sample=512))
     bad = tmp_path / "bad.csv"
@@ -344,3 +349,235 @@ def test_counts_expansion(tmp_path_factory, rows):
     for i, (n, c) in enumerate(rows):
         mine = s[s["problem_id"] == str(i)]
         assert mine["sample_idx"].tolist() == list(range(n)) and int(mine["correct"].sum()) == c
+
+
+# -- field mapping, graders, problem sets, run ids (your own data) -------------------------------
+def own_lines(models=("m",), problems=3, per=2, gold=lambda p: str(p + 1)):
+    """Lines in someone else's field names: problem, response, gold, usage.out."""
+    return [
+        {"model": m, "problem": f"q{p}", "response": f"so \\boxed{{{p + 1 - (i % 2)}}}",
+         "gold": gold(p), "usage": {"out": 10 + i}}
+        for m in models for p in range(problems) for i in range(per)
+    ]  # fmt: skip
+
+
+MAPPING = "problem_id=problem,text=response,reference=gold,completion_tokens=usage.out"
+
+
+def test_jsonl_field_mapping(tmp_path):
+    source = write_lines(tmp_path / "own.jsonl", own_lines())
+    imported = read_source("jsonl", source, ImportOptions(fields=MAPPING, text=True))
+    s = imported.samples
+    assert s["problem_id"].tolist() == ["q0", "q0", "q1", "q1", "q2", "q2"]
+    assert s["correct"].tolist() == [True, False] * 3
+    assert s["completion_tokens"].tolist() == [10, 11] * 3 and s["text"].iloc[0] == "so \\boxed{1}"
+    assert imported.problems["answer"].tolist() == ["1", "2", "3"]
+    m = imported.manifest
+    assert m["model"]["name"] == "m" and m["tokens"]["source"] == "measured"
+    assert m["provenance"]["fields"] == dict(pair.split("=") for pair in MAPPING.split(","))
+    # as a mapping or repeated, the same; a mapped field is read only under its new name
+    again = read_source("jsonl", source, ImportOptions(fields=MAPPING.split(",")))
+    assert again.samples.equals(s.drop(columns="text"))
+    lines = [{"problem_id": 1, "answer": "7", "text": "the answer is 7"}]
+    source = write_lines(tmp_path / "swap.jsonl", lines)
+    swapped = read_source("jsonl", source, ImportOptions(model="m", fields={"reference": "answer"}))
+    assert swapped.problems["answer"].tolist() == ["7"] and swapped.samples["correct"].all()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ("problem_id", "'problem_id' is not OURS=THEIRS"),
+        ("pid=problem", "unknown field 'pid'; the fields are problem_id, answer, text"),
+        ("text=a,text=b", "field 'text' is mapped twice"),
+        ("problem_id=", "'problem_id=' is not OURS=THEIRS"),
+    ],
+)
+def test_field_mapping_errors_are_one_line(tmp_path, fields, message):
+    source = write_lines(tmp_path / "own.jsonl", own_lines())
+    with pytest.raises(ArgumentError, match=re.escape(message)) as error:
+        read_source("jsonl", source, ImportOptions(fields=fields))
+    assert error.value.argument == "fields"
+
+
+def test_a_missing_mapped_field_names_the_source_field(tmp_path):
+    lines = own_lines()
+    del lines[1]["problem"]
+    source = write_lines(tmp_path / "own.jsonl", lines)
+    with pytest.raises(ScalingError, match=r"line 2: missing field 'problem'; every line"):
+        read_source("jsonl", source, ImportOptions(fields=MAPPING))
+    with pytest.raises(ScalingError, match=r"line 1: missing field 'problem_id'.*--field"):
+        read_source("jsonl", source, ImportOptions())
+
+
+def test_options_an_importer_does_not_read_are_refused(tmp_path):
+    with pytest.raises(ArgumentError, match="import qwen-eval does not use it"):
+        read_source("qwen-eval", QWEN, ImportOptions(fields="problem_id=idx"))
+    with pytest.raises(ArgumentError, match="grader='exact': import counts does not use it"):
+        read_source("counts", LLMONK, ImportOptions(model="Pythia 12B", grader="exact"))
+    with pytest.raises(ArgumentError, match="grader='fuzzy'"):
+        read_source("jsonl", QWEN, ImportOptions(grader="fuzzy"))
+
+
+def test_counts_field_mapping(tmp_path):
+    source = tmp_path / "t.csv"
+    source.write_text("task,attempts,solved,who\na,4,1,x\nb,2,2,x\n")
+    fields = "problem_id=task,n_samples=attempts,n_correct=solved,model=who"
+    imported = read_source("counts", source, ImportOptions(fields=fields))
+    assert imported.manifest["model"]["name"] == "x"
+    assert imported.samples.groupby("problem_id")["correct"].sum().to_dict() == {"a": 1, "b": 2}
+    assert imported.manifest["provenance"]["fields"]["n_samples"] == "attempts"
+    with pytest.raises(ScalingError, match=r"missing column\(s\) \['problem_idx', 'n_samples'"):
+        read_source("counts", source, ImportOptions(model="x"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("task,attempts,solved\na,4,5\n")
+    with pytest.raises(ScalingError, match="line 2: problem 'a' has solved > attempts"):
+        read_source("counts", bad, ImportOptions(model="x", fields=fields.rsplit(",", 1)[0]))
+
+
+def test_graders_on_import_are_recorded_and_enter_the_run_id(tmp_path, monkeypatch):
+    lines = [
+        {"problem_id": 1, "answer": "Yes", "reference": "yes"},
+        {"problem_id": 1, "answer": "no", "reference": "yes"},
+        {"problem_id": 2, "answer": "0.3333", "reference": "1/3"},
+        {"problem_id": 2, "answer": "0.5", "correct": True},
+    ]
+    source = write_lines(tmp_path / "s.jsonl", lines)
+    runs = {}
+    for grader in ("math", "exact", "numeric:0.001"):
+        options = ImportOptions(model="m", grader=grader, workers=0)
+        runs[grader], _ = import_run("jsonl", source, tmp_path / grader.replace(":", "-"), options)
+    exact = runs["exact"].samples()
+    assert exact["correct"].tolist() == [True, False, False, True]  # "0.5" keeps its verdict
+    numeric = runs["numeric:0.001"].samples()
+    assert numeric["correct"].tolist() == [False, False, True, True]
+    assert runs["numeric:0.001"].manifest["grading"] == {
+        "name": "numeric:0.001", "rel_tol": 0.001, "source_verdicts": 1,
+    }  # fmt: skip
+    assert (
+        runs["math"].meta.grading.name == "math" and runs["math"].meta.grading.source_verdicts == 1
+    )
+    assert runs["math"].manifest["grading"]["library"].startswith("math-verify ")
+    assert len({run.run_id for run in runs.values()}) == 3  # graded differently: other runs
+    (tmp_path / "my_grader.py").write_text(
+        "def check(answer, reference):\n    return answer.lower() == 'yes', answer[:1].lower()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mine = read_source("jsonl", source, ImportOptions(model="m", grader="python:my_grader:check"))
+    assert mine.samples["correct"].tolist() == [True, False, False, True]
+    assert mine.samples["cluster"].tolist()[:2] == ["y", "n"]
+    assert mine.manifest["grading"]["name"] == "python:my_grader:check"
+
+
+def test_problem_set_fingerprint_and_source_in_the_run_id(tmp_path):
+    """Runs answering the same problems share the fingerprinted problem set; runs from
+    different files get different ids; the same file imported twice gives the same bytes."""
+    a = write_lines(tmp_path / "a.jsonl", own_lines())
+    b = write_lines(tmp_path / "b.jsonl", own_lines(per=3))
+    c = write_lines(tmp_path / "c.jsonl", own_lines(gold=lambda p: str(p + 2)))
+    options = ImportOptions(fields=MAPPING, workers=0)
+    ra, report = import_run("jsonl", a, tmp_path / "runs/a", options)
+    rb, _ = import_run("jsonl", b, tmp_path / "runs/b", options)
+    rc, _ = import_run("jsonl", c, tmp_path / "runs/c", options)
+    again, _ = import_run("jsonl", a, tmp_path / "runs/again", options)
+    assert ra.meta.problem_set == rb.meta.problem_set and re.fullmatch(
+        r"3 problems [0-9a-f]{8}", ra.meta.problem_set
+    )
+    assert rc.meta.problem_set != ra.meta.problem_set  # same ids, other references
+    (notice,) = [n for n in report["notices"] if "problem set" in n]
+    assert ra.meta.problem_set in notice and "--problem-set NAME" in notice
+    assert len({ra.run_id, rb.run_id, rc.run_id}) == 3
+    assert files(ra.path) == files(again.path)
+    named = read_source("jsonl", a, ImportOptions(fields=MAPPING, problem_set="toy"))
+    assert named.manifest["problem_set"] == "toy"
+    assert not [n for n in named.report["notices"] if "problem set" in n]
+    other = read_source("jsonl", a, ImportOptions(fields=MAPPING.rsplit(",", 1)[0]))
+    assert other.manifest["run_id"] != ra.run_id  # read differently: another run
+
+
+def test_jsonl_model_picks_lines_of_one_model(tmp_path):
+    source = write_lines(tmp_path / "two.jsonl", own_lines(models=("Pythia 1B", "other")))
+    with pytest.raises(ScalingError, match=r"line 7: the lines name several models .*--model"):
+        read_source("jsonl", source, ImportOptions(fields=MAPPING))
+    picked = read_source("jsonl", source, ImportOptions(model="pythia-1b", fields=MAPPING))
+    assert len(picked.samples) == 6 and picked.report["lines of other models"] == 6
+    assert picked.manifest["model"]["params"] == 1_011_781_632  # looked up
+    with pytest.raises(ScalingError, match="no lines of model 'nope'; the lines name: Pythia 1B"):
+        read_source("jsonl", source, ImportOptions(model="nope", fields=MAPPING))
+    one = write_lines(tmp_path / "one.jsonl", own_lines(models=("m-2024-06",)))
+    renamed = read_source("jsonl", one, ImportOptions(model="m", fields=MAPPING))  # one model
+    assert renamed.manifest["model"]["name"] == "m" and len(renamed.samples) == 6
+
+
+def test_architecture_flags_and_notices(tmp_path):
+    source = write_lines(tmp_path / "own.jsonl", own_lines())
+    options = ImportOptions(
+        fields=MAPPING, n_heads=32, n_kv_heads=8, head_dim=128, dtype="bfloat16"
+    )
+    model = read_source("jsonl", source, options).manifest["model"]
+    assert model == {"name": "m", "params": None, "n_heads": 32, "n_kv_heads": 8,
+                     "head_dim": 128, "dtype": "bfloat16"}  # fmt: skip
+    only = read_source("jsonl", source, ImportOptions(fields=MAPPING, n_heads=4)).manifest
+    assert only["model"] == {"name": "m", "params": None, "n_heads": 4}
+    with pytest.raises(ArgumentError, match="must divide the 32 attention heads"):
+        read_source("jsonl", source, ImportOptions(n_heads=32, n_kv_heads=5))
+    with pytest.raises(ArgumentError, match="dtype='fp4': choose one of float64"):
+        read_source("jsonl", source, ImportOptions(dtype="fp4"))
+    fields = {"problem_id": "problem", "text": "response", "reference": "gold"}
+    bare = read_source("jsonl", source, ImportOptions(fields=fields))
+    notices = bare.report["notices"]
+    assert any("model size unknown ('m')" in n and "--params N" in n for n in notices)
+    assert any("no token counts" in n and "--tokens-per-sample T" in n for n in notices)
+    known = write_lines(tmp_path / "known.jsonl", own_lines(models=("pythia-1b",)))
+    sized = read_source("jsonl", known, ImportOptions(fields=MAPPING))
+    assert [n for n in sized.report["notices"] if "problem set" not in n] == []
+
+
+def test_runs_of_one_model_from_two_files_are_labelled_apart(tmp_path):
+    from scaling.report import fit_runs
+    from scaling.simulate import run_labels
+
+    options = ImportOptions(fields=MAPPING, params=1e9, workers=0)
+    paths = []
+    for name, per in (("a", 2), ("b", 3)):
+        source = write_lines(tmp_path / f"{name}.jsonl", own_lines(per=per))
+        run, _ = import_run("jsonl", source, tmp_path / name / "run", options)
+        paths.append(run.path)
+    runs = [Run.open(p) for p in paths]
+    assert run_labels(runs) == ["m (a/run)", "m (b/run)"]
+    assert run_labels([runs[0], Run.open(paths[0])]) == [f"m [{runs[0].run_id}]"] * 2
+    report = fit_runs(runs, bootstrap=20, seed=0)
+    labels = [c.label for c in report.curves]
+    assert len(labels) == len(set(labels)) and "m (a/run) / majority" in labels
+
+
+def test_the_run_id_hashes_source_and_grader_name_not_citation_or_library():
+    from scaling.manifest import parse_manifest
+    from scaling.store import new_manifest
+
+    def run_id(provenance=None, grading=None):
+        return new_manifest(
+            model={"name": "m"}, problem_set="p", sampling={"n": 1}, tokens={"source": "none"},
+            provenance={"source": "x", "sha256": "aa", **(provenance or {})},
+            grading=grading or {"name": "math", "library": "math-verify 1"},
+        )["run_id"]  # fmt: skip
+
+    base = run_id()
+    assert run_id({"citation": "c", "license": "MIT", "source": "y"}) == base
+    assert run_id({"sha256": "bb"}) != base and run_id({"fields": {"text": "t"}}) != base
+    assert run_id(grading={"name": "math", "library": "math-verify 2"}) == base
+    assert run_id(grading={"name": "exact"}) != base
+    manifest = new_manifest(
+        model={"name": "m"}, problem_set="p", sampling={"n": 1}, tokens={"source": "none"},
+        provenance={"source": "x"}, grading={"name": "numeric:0.01", "source_verdicts": 3},
+    )  # fmt: skip
+    grading = parse_manifest(manifest, "run.json").grading
+    assert (grading.name, grading.source_verdicts) == ("numeric:0.01", 3)
+    bad_blocks = [
+        ({"name": ""}, "grading.name"),
+        ({"source_verdicts": 1}, "grading.name"),
+        ({"name": "x", "source_verdicts": -1}, "grading.source_verdicts"),
+    ]
+    for bad, message in bad_blocks:
+        with pytest.raises(ScalingError, match=re.escape(message)):
+            parse_manifest({**manifest, "grading": bad}, "run.json")

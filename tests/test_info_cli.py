@@ -187,3 +187,80 @@ def test_real_entry_point_exits_2_without_traceback(tmp_path):
         "error: unknown import KIND 'nope'; choose one of: inspect, qwen-eval, counts, wyz, sal, "
         "jsonl"
     )
+
+
+# -- import help, one-line errors, duplicate run ids ---------------------------------------------
+def test_import_help_is_the_format_schema(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    code, out, _ = cli(capsys, "import", "jsonl", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    for field in ("problem_id str or int", "completion_tokens int >= 0", "step_rewards list"):
+        assert field in text
+    assert "--field OURS=THEIRS reads our field OURS from your field THEIRS" in text
+    assert "--grader" in text and "numeric[:TOL]" in text and "--n-kv-heads" in text
+    assert "scaling runs set RUN --params N" in text
+    code, out, _ = cli(capsys, "import", "counts", "--help")
+    text = " ".join(out.split())
+    assert code == 0 and "n_correct how many were correct" in text and "--field" in text
+    options = out.split("Options")[1]
+    assert "--grader" not in options and "--scorer" not in options and "--field" in options
+    assert "compute-optimal size" in text
+    code, out, _ = cli(capsys, "import", "--help")
+    assert code == 0 and all(kind in out for kind in ("inspect", "qwen-eval", "counts", "jsonl"))
+
+
+def test_import_bad_mapping_and_values_are_one_line_errors(capsys, tmp_path):
+    source = tmp_path / "s.jsonl"
+    source.write_text(json.dumps({"problem": 1, "response": "\\boxed{1}", "gold": "1"}) + "\n")
+    args = ("import", "jsonl", source, "--out", tmp_path / "r", "--model", "m")
+    for extra, message in (
+        (("--field", "pid=problem"), "--field pid=problem: unknown field 'pid'; the fields are"),
+        (("--field", "problem_id"), "--field problem_id: 'problem_id' is not OURS=THEIRS"),
+        (("--grader", "fuzzy"), "--grader fuzzy: choose math, exact"),
+        (("--dtype", "fp4"), "--dtype fp4: choose one of float64"),
+        (("--n-heads", "8", "--n-kv-heads", "3"), "--n-kv-heads 3: must divide the 8"),
+    ):
+        code, _, err = cli(capsys, *args, *extra)
+        assert_one_line_error(code, err, message)
+    code, out, err = cli(capsys, *args, "--field", "problem_id=problem,text=response",
+                         "--field", "reference=gold")  # fmt: skip
+    assert code == 0, err
+    assert "note: problem set named '1 problems" in " ".join(out.split())
+
+
+def test_counts_import_without_tokens_says_what_they_unlock(capsys, tmp_path):
+    source = tmp_path / "c.csv"
+    source.write_text("problem_idx,n_samples,n_correct\n1,8,2\n2,8,0\n")
+    code, out, err = cli(capsys, "import", "counts", source, "--out", tmp_path / "r",
+                         "--model", "pythia-1b")  # fmt: skip
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "note: no token counts: budgets will be in samples; --tokens-per-sample T gives FLOPs" \
+        " budgets and, across model sizes, the compute-optimal size" in text  # fmt: skip
+    assert Run.open(tmp_path / "r").meta.tokens.source == "none"
+    code, out, err = cli(capsys, "simulate", tmp_path / "r", "--ks", "1,2", "--format", "csv")
+    assert code == 0, err and "samples" in out
+
+
+def test_verify_flags_duplicate_run_ids(capsys, tmp_path):
+    source = tmp_path / "s.jsonl"
+    source.write_text("".join(json.dumps({"problem_id": i, "answer": "1", "correct": i % 2 == 0})
+                              + "\n" for i in range(4)))  # fmt: skip
+    for name in ("a", "b"):
+        code, _, err = cli(capsys, "import", "jsonl", source, "--out", tmp_path / name / "run",
+                           "--model", "m", "--workers", "0")  # fmt: skip
+        assert code == 0, err
+    a, b = tmp_path / "a" / "run", tmp_path / "b" / "run"
+    assert (a / "run.json").read_bytes() == (b / "run.json").read_bytes()
+    code, out, err = cli(capsys, "verify", a, b, "--format", "json")
+    assert_one_line_error(code, err, "1 of 2 run(s) failed", f"{b}: run id", f"also {a}'s",
+                          "duplicate")  # fmt: skip
+    assert [r["error"] is None for r in json.loads(out)] == [True, False]
+    code, _, err = cli(capsys, "verify", a, a)  # one run named twice is not a duplicate
+    assert code == 0, err
+    code, _, err = cli(capsys, "import", "jsonl", source, "--out", tmp_path / "c", "--model",
+                       "m", "--workers", "0", "--grader", "exact")  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli(capsys, "verify", a, tmp_path / "c")  # graded differently: another id
+    assert code == 0, err

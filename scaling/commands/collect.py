@@ -176,6 +176,14 @@ def collect_command(
     grade_workers: Annotated[
         int | None, typer.Option("--grade-workers", help="Grading processes.")
     ] = None,
+    grader: Annotated[
+        str,
+        typer.Option(
+            "--grader",
+            help="How answers are graded: math | exact | numeric[:TOL] | "
+            "python:MODULE:FUNCTION (recorded in the run).",
+        ),
+    ] = "math",
     output_format: Annotated[
         str, typer.Option("--format", help="Summary as table | json.")
     ] = "table",
@@ -260,6 +268,7 @@ def collect_command(
         batch_size=batch_size,
         flush_samples=flush_every,
         grade_timeout=grade_timeout,
+        grader=grader,
         grade_workers=grade_workers,
     )
     if importlib.util.find_spec("transformers") is not None:

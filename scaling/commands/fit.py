@@ -89,10 +89,10 @@ def frontier_lines(report: Any, dataset: str) -> list[str]:
     for r in shown.itertuples(index=False):
         k, acc, runner, margin = "", "", "", ""
         if ranked and r.model:
-            best = f"{shorten(r.model, 22 - len(_label(r.strategy)) - 1)} {_label(r.strategy)}"
+            best = f"{shorten(r.run, 22 - len(_label(r.strategy)) - 1)} {_label(r.strategy)}"
             mark = {"extrapolated": "*", "interpolated": "~"}.get(r.source, "")
             k, acc = f"{r.k}{mark}", _interval(r.accuracy, r.ci_low, r.ci_high)
-            runner = _runner(r.runner_up, r.model)
+            runner = _runner(r.runner_up, r.run)
             margin = _interval(r.margin, r.margin_low, r.margin_high, signed=True)
         elif not ranked and r.ceiling_config:
             config, _, k = r.ceiling_config.partition(" @ k=")
@@ -147,7 +147,7 @@ def optimal_lines(o: Any) -> list[str]:
 def allocation_lines(curve: Any, a: Any) -> list[str]:
     """The allocation's cross-fitted gain over the best uniform configuration at equal mean
     samples, at up to four budgets (powers of two)."""
-    head = f"{_label(curve.strategy)} {shorten(curve.model, 24)}: cross-fitted gain over uniform"
+    head = f"{_label(curve.strategy)} {shorten(curve.run, 24)}: cross-fitted gain over uniform"
     shown = [i for i, b in enumerate(a.budgets) if int(b) & (int(b) - 1) == 0 and b > 1][:4]
     gains = [_interval(a.gain[i], *a.gain_ci[i], signed=True) for i in shown]
     cells = [f"k={a.budgets[i]:g} {g}" for i, g in zip(shown, gains, strict=True)]
@@ -218,7 +218,7 @@ def _law_table(report: Any, dataset: str) -> Any:
             continue
         law = f.law
         if law is None:
-            t.add_row(c.model, c.strategy, "-", f.reason, "", "")
+            t.add_row(c.run, c.strategy, "-", f.reason, "", "")
             continue
         params = ", ".join(
             f"{k}={v:.3g} [{lo:.3g}, {hi:.3g}]"
@@ -226,7 +226,7 @@ def _law_table(report: Any, dataset: str) -> Any:
         )
         bt = f.beta_backtest if f.chosen == "beta" else f.backtest
         where = "-" if bt is None else f"MAE {100 * bt.mae:.2f} pts"
-        t.add_row(c.model, c.strategy, f.chosen, params, f"{law.aic:.1f}", where)
+        t.add_row(c.run, c.strategy, f.chosen, params, f"{law.aic:.1f}", where)
     return t
 
 

@@ -138,7 +138,7 @@ def architecture(meta: Manifest, names: tuple[str, ...], cost: str) -> Model:
         them = "it" if len(missing) == 1 else "them"
         raise ScalingError(
             f"run.json: {fields} unknown (cost {cost} needs {them}); "
-            f"import with {flags} or set {them} in run.json"
+            f"import with {flags}, or set {them} later with scaling runs set"
         )
     return model
 
@@ -148,7 +148,7 @@ def reward_params(meta: Manifest, cost: str) -> float:
     if meta.reward_model is None or meta.reward_model.params is None:
         raise ScalingError(
             f"run.json: reward_model.params unknown (cost {cost} needs it); "
-            "import with --reward-params or set it in run.json"
+            "import with --reward-params, or set it later with scaling runs set"
         )
     return meta.reward_model.params
 

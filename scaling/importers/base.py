@@ -1,13 +1,16 @@
 """What every importer shares: options, reading and checking fields, the sink, grading.
 
 An importer is a module with ``read(source: Path, options: ImportOptions, out: Sink) ->
-(manifest, report)``. It never writes: it hands problems (``out.problem``) and samples, in
-chunks of at most ``out.chunk_rows`` rows (``out.add``), to the sink, then builds the manifest
-from the sink's figures. ``import_run`` points the sink at a run draft (``Run.build``), which
-streams the chunks to disk, so memory is bounded by the chunk size plus one small record per
-problem (formats that are one JSON document, Inspect logs and thu-wyz files, are parsed whole).
-Runs carry no timestamps or absolute paths, so importing the same source twice gives identical
-bytes.
+(manifest, report)`` and ``OPTIONS``, the names of the ``ImportOptions`` it reads beyond the
+common ones (``COMMON``); one that reads ``fields`` also has ``FIELDS``, the field names
+``--field OURS=THEIRS`` may map. It never writes: it hands problems (``out.problem``) and
+samples, in chunks of at most ``out.chunk_rows`` rows (``out.add``), to the sink, then builds
+the manifest from the sink's figures (``build_manifest``, which also leaves notices, on what the
+run lacks and how to supply it, in ``out.notices``). ``import_run`` points the sink at a run
+draft (``Run.build``), which streams the chunks to disk, so memory is bounded by the chunk size
+plus one small record per problem (formats that are one JSON document, Inspect logs and thu-wyz
+files, are parsed whole). Runs carry no timestamps or absolute paths, so importing the same
+source twice gives identical bytes.
 
 Every numeric field is checked (an integer where a count is meant, within the store's int32
 range, finite, non-negative where it counts) and a bad one is reported with its file and line.
@@ -19,7 +22,7 @@ import hashlib
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,9 +32,16 @@ import pandas as pd
 
 from scaling import models
 from scaling.errors import ArgumentError, ScalingError
+from scaling.graders import DEFAULT, get_grader
 from scaling.grading import extract_answer, grade
-from scaling.store import new_manifest
+from scaling.store import config_hash, new_manifest
 
+# ImportOptions every importer reads; the others are named by each importer's OPTIONS
+COMMON = ("model", "params", "n_layers", "d_model", "n_heads", "n_kv_heads", "head_dim",
+          "dtype", "problem_set", "tokens_per_sample", "tokens_note", "prompt_tokens",
+          "temperature", "top_p", "max_tokens", "seed", "citation", "license", "progress",
+          "chunk_rows")  # fmt: skip
+GRADING = ("grader", "text", "timeout", "workers")  # the options of importers that grade
 INT32_MAX = 2**31 - 1
 INT16_MAX = 2**15 - 1
 CHUNK_ROWS = 1 << 16  # samples per chunk handed to the sink (and graded together)
@@ -46,7 +56,11 @@ class ImportOptions:
     params: float | None = None  # total parameters, overrides the table
     n_layers: int | None = None
     d_model: int | None = None
-    problem_set: str | None = None
+    n_heads: int | None = None  # attention heads
+    n_kv_heads: int | None = None  # key-value heads (grouped-query attention)
+    head_dim: int | None = None
+    dtype: str | None = None  # the weights' dtype, as torch names it (bfloat16, float16, ...)
+    problem_set: str | None = None  # default: the source's name, else the ids' fingerprint
     tokens_per_sample: float | None = None  # declared completion tokens per sample (assumed)
     tokens_note: str | None = None  # why that value (appended to the recorded assumption)
     prompt_tokens: float | None = None  # declared prompt tokens per problem (assumed)
@@ -58,6 +72,8 @@ class ImportOptions:
     reward_params: float | None = None
     search: str | None = None  # tree-search method that produced the samples (e.g. rebase)
     scorer: str | None = None  # Inspect logs: which scorer's verdicts to compare with
+    grader: str = DEFAULT  # how answers are graded and clustered (scaling.graders)
+    fields: str | Sequence[str] | Mapping[str, str] | None = None  # OURS=THEIRS field mapping
     text: bool = False  # keep the full responses in the run
     citation: str | None = None
     license: str | None = None
@@ -79,12 +95,64 @@ class ImportOptions:
                 raise ArgumentError(name, value, "must be a finite number >= 0")
         if self.top_p is not None and not (math.isfinite(self.top_p) and 0 < self.top_p <= 1):
             raise ArgumentError("top_p", self.top_p, "must be in (0, 1]")
-        for name in ("n_layers", "d_model", "max_tokens", "chunk_rows"):
+        for name in ("n_layers", "d_model", "n_heads", "n_kv_heads", "head_dim", "max_tokens"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ArgumentError(name, value, "must be at least 1")
+        if self.chunk_rows < 1:
+            raise ArgumentError("chunk_rows", self.chunk_rows, "must be at least 1")
+        check_heads(self.n_heads, self.n_kv_heads)
+        check_dtype(self.dtype)
         if self.workers is not None and self.workers < 0:
             raise ArgumentError("workers", self.workers, "must be 0 (in-process) or more")
+        get_grader(self.grader)
+
+    def field_map(self, allowed: Sequence[str]) -> dict[str, str]:
+        """``fields`` as {our field: the source's field}, checked against ``allowed``.
+
+        Given as "OURS=THEIRS,..." (a string, or several), or as a mapping."""
+        if not self.fields:
+            return {}
+        if isinstance(self.fields, Mapping):
+            pairs = [(str(k), str(v)) for k, v in self.fields.items()]
+        else:
+            specs = [self.fields] if isinstance(self.fields, str) else list(self.fields)
+            pairs = []
+            for item in (part for spec in specs for part in str(spec).split(",")):
+                ours, sep, theirs = item.partition("=")
+                if not sep or not ours.strip() or not theirs.strip():
+                    raise ArgumentError(
+                        "fields", self.fields, f"{item.strip()!r} is not OURS=THEIRS (e.g. "
+                        "problem_id=problem,text=response)"
+                    )  # fmt: skip
+                pairs.append((ours.strip(), theirs.strip()))
+        mapping: dict[str, str] = {}
+        for ours, theirs in pairs:
+            if ours not in allowed:
+                raise ArgumentError(
+                    "fields", self.fields, f"unknown field {ours!r}; the fields are "
+                    f"{', '.join(allowed)}"
+                )  # fmt: skip
+            if ours in mapping:
+                raise ArgumentError("fields", self.fields, f"field {ours!r} is mapped twice")
+            mapping[ours] = theirs
+        return mapping
+
+
+def check_heads(n_heads: int | None, n_kv_heads: int | None) -> None:
+    """Grouped-query attention: each key-value head serves n_heads / n_kv_heads query heads."""
+    if n_heads is not None and n_kv_heads is not None and n_heads % n_kv_heads:
+        raise ArgumentError(
+            "n_kv_heads", n_kv_heads, f"must divide the {n_heads} attention heads (--n-heads)"
+        )
+
+
+def check_dtype(dtype: str | None) -> None:
+    """A dtype the memory-aware cost models price (bytes per element)."""
+    from scaling.costs.kinetics import BYTES
+
+    if dtype is not None and dtype.removeprefix("torch.") not in BYTES:
+        raise ArgumentError("dtype", dtype, f"choose one of {', '.join(BYTES)}")
 
 
 @dataclass
@@ -231,6 +299,7 @@ class Sink:
         self.has_steps = False
         self.has_clusters = False
         self.has_greedy = False
+        self.notices: list[str] = []  # what the run lacks and how to supply it (build_manifest)
 
     def has_problem(self, pid: str) -> bool:
         return pid in self._problems
@@ -299,6 +368,15 @@ class Sink:
     def n_problems(self) -> int:
         return len(self._problems)
 
+    def fingerprint(self) -> str:
+        """A name for the problem set from its problems alone: "20 problems 3f9a2c1b", the first
+        8 hex digits of the SHA-256 of the sorted (problem id, reference answer) pairs (None
+        where a problem has no reference). Runs that answer the same problems share it; data
+        sets that merely number their problems alike (0, 1, 2, ...) do not, unless their
+        references agree too."""
+        pairs = sorted((pid, row.get("answer")) for pid, row in self._problems.items())
+        return f"{self.n_problems} problems {config_hash(pairs, length=8)}"
+
     @property
     def n_max(self) -> int:
         """The most pooled samples of one problem (the manifest's ``sampling.n``)."""
@@ -350,6 +428,7 @@ class ChunkGrader:
                 timeout=self.options.timeout,
                 workers=self.options.workers,
                 progress=self.options.progress,
+                grader=self.options.grader,
             )
             for k, g in zip(todo, graded, strict=True):
                 self.memory[k] = (g.answer, g.cluster, g.correct)
@@ -400,9 +479,24 @@ def sampling(n: int) -> dict[str, Any]:
     return {"n": n, "temperature": None, "top_p": None, "max_tokens": None, "seed": None}
 
 
-def provenance(description: str, *files: Path) -> dict[str, Any]:
-    """A ``provenance`` block: what the source is and the hash of its bytes."""
-    return {"source": description, "citation": None, "license": None, "sha256": sha256(*files)}
+def provenance(
+    description: str, *files: Path, fields: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A ``provenance`` block: what the source is, the hash of its bytes and, when given, the
+    ``--field`` mapping it was read with (both enter the run id)."""
+    block = {"source": description, "citation": None, "license": None, "sha256": sha256(*files)}
+    if fields:
+        block["fields"] = dict(fields)
+    return block
+
+
+def grading(options: ImportOptions, source_verdicts: int = 0) -> dict[str, Any]:
+    """The manifest's ``grading``: the grader's name and settings; ``source_verdicts``: how
+    many samples kept the verdict the source gave (the grader only clustered those)."""
+    block = get_grader(options.grader).describe()
+    if source_verdicts:
+        block["source_verdicts"] = source_verdicts
+    return block
 
 
 def tokens_block(options: ImportOptions, measured: Mapping[str, Any] | None = None) -> dict:
@@ -425,26 +519,39 @@ def tokens_block(options: ImportOptions, measured: Mapping[str, Any] | None = No
     return {"source": "none", "assumption": "no token counts in the source"}
 
 
+ARCHITECTURE = ("n_heads", "n_kv_heads", "head_dim", "dtype")  # model fields set only by flags
+UNLOCKS = "FLOPs budgets and, across model sizes, the compute-optimal size"
+
+
 def build_manifest(
     options: ImportOptions,
+    out: Sink,
     *,
     model: str,
-    problem_set: str,
+    problem_set: str | None,
     sampling: Mapping[str, Any],
     tokens: Mapping[str, Any],
     provenance: Mapping[str, Any],
     prompt: Mapping[str, Any] | None = None,
     reward_model: Mapping[str, Any] | None = None,
     search: Mapping[str, Any] | None = None,
+    grading: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict:
-    """A manifest from what the source says, with the options' explicit values overriding."""
+    """A manifest from what the source says, with the options' explicit values overriding.
+
+    ``problem_set``: the source's name for its problems; None names them by their ids'
+    fingerprint (``Sink.fingerprint``). What the run lacks for costs (a model size, token
+    counts) and a fingerprinted problem set are left as notices in ``out.notices``, each naming
+    the flag that supplies it."""
     info = models.resolve(
         options.model or model,
         params=options.params,
         n_layers=options.n_layers,
         d_model=options.d_model,
     )
+    block = info.manifest()
+    block.update({k: getattr(options, k) for k in ARCHITECTURE if getattr(options, k) is not None})
     sampling = dict(sampling)
     for key in ("temperature", "top_p", "max_tokens", "seed"):
         if getattr(options, key) is not None:
@@ -462,15 +569,34 @@ def build_manifest(
         provenance["license"] = options.license
     if options.search is not None:
         search = {"method": options.search, **(search or {})}
+    name = options.problem_set or problem_set
+    if name is None:
+        name = out.fingerprint()
+        out.notices.append(
+            f"problem set named {name!r}, the fingerprint of its problems (ids and references): "
+            "runs that answer the same problems share it, and one frontier; name it with "
+            "--problem-set NAME"
+        )
+    if block["params"] is None:
+        out.notices.append(
+            f"model size unknown ({block['name']!r}): budgets will be in samples; --params N "
+            f"gives {UNLOCKS} (on import, or later with scaling runs set RUN --params N)"
+        )
+    if tokens.get("source") == "none":
+        out.notices.append(
+            "no token counts: budgets will be in samples; --tokens-per-sample T gives "
+            f"{UNLOCKS} (on import, or later with scaling runs set RUN --tokens-per-sample T)"
+        )
     return new_manifest(
-        model=info.manifest(),
-        problem_set=options.problem_set or problem_set,
+        model=block,
+        problem_set=name,
         sampling=sampling,
         tokens=tokens,
         provenance=provenance,
         prompt=prompt,
         reward_model=reward_model,
         search=search,
+        grading=grading,
         extra=extra,
     )
 
@@ -526,12 +652,14 @@ class PrmSamples:
         measured = out.measured_tokens()
         manifest = build_manifest(
             self.options,
+            out,
             model=source.stem,
-            problem_set=f"{source.stem} ({out.n_problems} problems)",
+            problem_set=None,
             sampling=sampling(out.n_max),
             tokens=tokens_block(self.options, fallback_tokens if measured is None else measured),
             provenance=provenance(f"{origin} '{source.name}'", source),
             reward_model=out.prm_block(),
             search={"width": out.n_max} if self.options.search else None,
+            grading=grading(self.options),
         )
         return manifest, {"mean accuracy": out.accuracy}

@@ -1,19 +1,27 @@
-"""KIND ``counts``: per-problem tables of (n samples, n correct), e.g. Large Language Monkeys.
+"""Per-problem tables of (samples, correct), e.g. Large Language Monkeys: pass@k only.
 
-SOURCE is a CSV (or Parquet) with columns ``problem_idx`` (or ``problem_id``), ``n_samples``,
-``n_correct`` and optionally ``model``. A table holding several models needs ``--model NAME``:
-one run per model. Each problem expands to ``n_samples`` samples of which the first
-``n_correct`` are correct; answers and clusters are unknown (null), so such a run supports
+SOURCE is a CSV (or Parquet) table, one row per problem, with the columns (our names; --field
+OURS=THEIRS reads yours, e.g. --field problem_id=task,n_samples=attempts,n_correct=solved):
+
+    problem_id   the problem (a column problem_idx also serves)
+    n_samples    samples drawn: an integer from 1 to 1,000,000
+    n_correct    how many were correct: an integer from 0 to n_samples
+    model        optional: the model (a table of several needs --model NAME)
+
+Integers may be written 10 or 10.0, not 2.7. Each problem expands to n_samples samples of which
+the first n_correct are correct; answers and clusters are unknown, so such a run supports
 coverage (pass@k) only. Every exact estimator depends on the counts alone, so the order of the
-expanded samples does not matter. The table is read in chunks and the samples are written in
-chunks, so memory does not grow with n; ``n_samples`` is at most ``MAX_SAMPLES_PER_PROBLEM``
-(the store keeps one row per sample, which the simulator replays).
+expanded samples does not matter. The table is read and the samples are written in chunks, so
+memory does not grow with n; a bad value names its line. Nothing is graded (--grader does not
+apply).
 
-``n_samples`` and ``n_correct`` must be integers (``10`` or ``10.0``, not ``2.7``) with
-1 <= n_samples and 0 <= n_correct <= n_samples; a bad value names its line.
+Problem set: --problem-set NAME, else "N problems HASH", a fingerprint of the problem ids, so
+imports of the same problems share it, and one frontier.
 
-No token counts are published for such tables: ``--tokens-per-sample T`` is required and is
-recorded in the manifest as a declared assumption (``tokens.source = "assumed"``).
+Tokens: such tables carry no token counts, so budgets are in samples per problem. Declaring
+--tokens-per-sample T (recorded as an assumption, tokens.source "assumed"), with a model size
+(known models are looked up by name, else --params N), gives FLOPs budgets and, across model
+sizes, the compute-optimal size; scaling runs set RUN --tokens-per-sample T adds it later.
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ from scaling.importers.base import (
     tokens_block,
 )
 
+OPTIONS = ("fields",)
+FIELDS = ("problem_id", "n_samples", "n_correct", "model")
 ID_COLUMNS = ("problem_id", "problem_idx")
 MAX_SAMPLES_PER_PROBLEM = 1_000_000
 
@@ -96,15 +106,15 @@ def _integers(values: pd.Series, source: Path, name: str, low: int, high: int) -
     return numbers.to_numpy().astype(np.int64)
 
 
-def _model_rows(source: Path, options: ImportOptions, rows: int) -> tuple[str, set[str] | None]:
-    """The model to import and the table's names that mean it (None: no 'model' column)."""
-    if "model" not in _header(source):
+def _model_rows(
+    source: Path, options: ImportOptions, rows: int, column: str | None
+) -> tuple[str, set[str] | None]:
+    """The model to import and the table's names that mean it (None: no model column)."""
+    if column is None:
         if options.model is None:
             raise ScalingError(f"{source}: the table has no 'model' column; pass --model NAME")
         return options.model, None
-    names = list(
-        dict.fromkeys(n for part in _chunks(source, rows, ["model"]) for n in part["model"])
-    )
+    names = list(dict.fromkeys(n for part in _chunks(source, rows, [column]) for n in part[column]))
     model = options.model
     if model is None:
         if len(names) > 1:
@@ -124,6 +134,28 @@ def _model_rows(source: Path, options: ImportOptions, rows: int) -> tuple[str, s
     return model, chosen
 
 
+def _columns(source: Path, header: list[str], mapping: dict[str, str]) -> dict[str, str | None]:
+    """The table's column for each of our fields (``--field`` first); model may be None."""
+    columns: dict[str, str | None] = {
+        "problem_id": next((c for c in ID_COLUMNS if c in header), None),
+        "n_samples": "n_samples",
+        "n_correct": "n_correct",
+        "model": "model" if "model" in header else None,
+    }
+    columns.update(mapping)
+    missing = [c for ours, c in columns.items() if ours != "model" and c not in header]
+    if missing:
+        need = [c or "problem_idx" for c in missing]
+        raise ScalingError(
+            f"{source}: missing column(s) {need}; a counts table has problem_idx, n_samples, "
+            "n_correct (and optionally model); map yours with --field, e.g. "
+            "--field problem_id=task,n_samples=attempts,n_correct=solved"
+        )
+    if columns["model"] is not None and columns["model"] not in header:
+        raise ScalingError(f"{source}: no column '{columns['model']}' (--field model=...)")
+    return columns
+
+
 def _expand(segments: list[tuple[str, int, int, int]]) -> pd.DataFrame:
     """Samples lo..hi-1 of each (problem, lo, hi, correct count) segment."""
     pids = np.array([s[0] for s in segments], dtype=object)
@@ -141,37 +173,24 @@ def _expand(segments: list[tuple[str, int, int, int]]) -> pd.DataFrame:
 
 
 def read(source: Path, options: ImportOptions, out: Sink):
-    if options.tokens_per_sample is None:
-        raise ScalingError(
-            f"{source}: pass --tokens-per-sample T (counts tables have no token counts; the "
-            "value is recorded in the run as a declared assumption)"
-        )
-    header = _header(source)
-    id_col = next((c for c in ID_COLUMNS if c in header), None)
-    missing = [c for c in ("n_samples", "n_correct") if c not in header]
-    if id_col is None or missing:
-        need = missing + ([] if id_col else ["problem_idx"])
-        raise ScalingError(
-            f"{source}: missing column(s) {need}; a counts table has problem_idx, n_samples, "
-            "n_correct (and optionally model)"
-        )
-    model, names = _model_rows(source, options, out.chunk_rows)
+    mapping = options.field_map(FIELDS)
+    columns = _columns(source, _header(source), mapping)
+    id_col, n_col, c_col = columns["problem_id"], columns["n_samples"], columns["n_correct"]
+    model, names = _model_rows(source, options, out.chunk_rows, columns["model"])
     correct = 0
     segments: list[tuple[str, int, int, int]] = []
     pending = 0
     for part in _chunks(source, out.chunk_rows):
         if names is not None:
-            part = part[part["model"].isin(names)]
+            part = part[part[columns["model"]].isin(names)]
         if part.empty:
             continue
-        n = _integers(part["n_samples"], source, "n_samples", 1, MAX_SAMPLES_PER_PROBLEM)
-        c = _integers(part["n_correct"], source, "n_correct", 0, MAX_SAMPLES_PER_PROBLEM)
+        n = _integers(part[n_col], source, n_col, 1, MAX_SAMPLES_PER_PROBLEM)
+        c = _integers(part[c_col], source, c_col, 0, MAX_SAMPLES_PER_PROBLEM)
         ids = part[id_col].astype(str)
         for line, pid, n_i, c_i in zip(part.index, ids, n, c, strict=True):
             if c_i > n_i:
-                raise ScalingError(
-                    f"{source}, line {line}: problem {pid!r} has n_correct > n_samples"
-                )
+                raise ScalingError(f"{source}, line {line}: problem {pid!r} has {c_col} > {n_col}")
             if out.has_problem(pid):
                 raise ScalingError(f"{source}, line {line}: problem {pid!r} appears twice")
             out.problem(pid)
@@ -189,11 +208,12 @@ def read(source: Path, options: ImportOptions, out: Sink):
         raise ScalingError(f"{source}: no rows; a counts table has one row per problem")
     manifest = build_manifest(
         options,
+        out,
         model=model,
-        problem_set=f"{source.stem} ({out.n_problems} problems)",
+        problem_set=None,
         sampling=sampling(out.n_max),
         tokens=tokens_block(options),
-        provenance=provenance(f"per-problem counts table '{source.name}'", source),
+        provenance=provenance(f"per-problem counts table '{source.name}'", source, fields=mapping),
         extra={"counts_only": True},
     )
     report = {"problems": out.n_problems, "samples": out.samples, "correct": correct}

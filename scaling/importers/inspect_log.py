@@ -1,19 +1,21 @@
-"""KIND ``inspect``: Inspect AI evaluation logs (e.g. Epoch AI's Benchmarking Hub logs).
+"""Inspect AI evaluation logs (e.g. Epoch AI's Benchmarking Hub logs), answers re-graded.
 
 SOURCE is one of
-- a folder holding ``header.json`` and ``summaries.json`` (the two parts of a log, as Epoch AI
+- a folder holding header.json and summaries.json (the two parts of a log, as Epoch AI
   publishes them),
-- an Inspect ``.eval`` file (a zip holding those same two files),
-- a ``.json`` log (the header's fields plus ``samples``).
+- an Inspect .eval file (a zip holding those same two files),
+- a .json log (the header's fields plus samples).
 
-Each sample record gives ``id``, ``epoch``, ``target`` and ``scores.<scorer>`` with ``value``
-(C/I or 1/0) and ``answer``; the response text is ``output.completion`` when present, else the
-scorer's ``answer``. The final answer is extracted from the response and re-graded against the
-target with math-verify (``correct`` = our verdict); the stored verdicts are kept as counts and
-an agreement rate in ``extra.stored_grader``. Epochs become sample indices (epoch - 1).
+Each sample record gives id, epoch, target and scores.SCORER with value (C/I or 1/0) and
+answer; the response text is output.completion when present, else the scorer's answer. The
+final answer is extracted from the response and re-graded against the target by --grader
+(math, the default: math-verify) and correct is our verdict; the stored verdicts of the scorer
+(--scorer, when the log has several) are kept as counts and an agreement rate in
+extra.stored_grader. Epochs become sample indices (epoch - 1). The problem set is the log's
+data set name.
 
-Tokens: per-sample ``output.usage`` when the log has it (``measured``); otherwise the evaluated
-model's totals in ``stats.model_usage`` divided by the number of samples (``mean``).
+Tokens: per-sample output.usage when the log has it (measured); otherwise the evaluated model's
+totals in stats.model_usage divided by the number of samples (mean).
 
 A log is one JSON document, parsed whole; its samples are graded and written in chunks. Epochs
 are integers >= 1 and token counts integers >= 0 (at most 2,147,483,647).
@@ -31,6 +33,7 @@ import pandas as pd
 from scaling.errors import ScalingError
 from scaling.grading import extract_answer
 from scaling.importers.base import (
+    GRADING,
     INT32_MAX,
     Agreement,
     ChunkGrader,
@@ -38,6 +41,7 @@ from scaling.importers.base import (
     Sink,
     build_manifest,
     count,
+    grading,
     need,
     provenance,
     read_json,
@@ -47,6 +51,7 @@ from scaling.importers.base import (
     tokens_block,
 )
 
+OPTIONS = GRADING + ("scorer",)
 CORRECT_VALUES = {"C", 1}
 
 
@@ -195,6 +200,7 @@ def read(source: Path, options: ImportOptions, out: Sink):
     agreement = agree.result()
     manifest = build_manifest(
         options,
+        out,
         model=eval_model,
         problem_set=dataset.get("name") or ev.get("task") or source.name,
         sampling={
@@ -207,6 +213,7 @@ def read(source: Path, options: ImportOptions, out: Sink):
             *files,
         ),
         prompt={"template": template, "hash": text_hash(template)} if template else None,
+        grading=grading(options),
         extra={
             "inspect": {
                 "task": ev.get("task"),

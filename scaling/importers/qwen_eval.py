@@ -1,14 +1,15 @@
-"""KIND ``qwen-eval``: Qwen2.5-Math evaluation output (JSONL, one problem per line).
+"""Qwen2.5-Math evaluation output (JSONL, one problem per line), with ORM scores.
 
-Each line: ``idx`` (problem id), ``question``, ``gt`` (reference answer), ``level``
-("Level 3" or 3), and per sample (lists of equal length n): ``pred`` (extracted answer),
-``score`` (the evaluator's verdict), ``pred_score`` (outcome-reward-model scores, one list per
-sample: the last value is the reward) and ``code`` (the responses). ``system`` is the prompt.
+Each line: idx (problem id), question, gt (reference answer), level ("Level 3" or 3), and per
+sample (lists of equal length n): pred (extracted answer), score (the evaluator's verdict),
+pred_score (outcome-reward-model scores, one list per sample: the last value is the reward) and
+code (the responses). system is the prompt.
 
-Answers are re-graded with math-verify (``correct`` = our verdict); the stored verdicts are kept
-as counts and an agreement rate in ``extra.stored_grader``. Responses are stored only with
-``--text``. The file names no model size: pass ``--model``/``--params`` when you know it.
-Lines are read, graded and written in chunks; ORM scores must be finite numbers.
+Answers are re-graded by --grader (math, the default: math-verify; see scaling import jsonl
+--help) and correct is our verdict; the stored verdicts are kept as counts and an agreement rate
+in extra.stored_grader. Responses are stored only with --text. The file names no model size:
+pass --model/--params when you know it (or later: scaling runs set RUN --params N). Lines are
+read, graded and written in chunks; ORM scores must be finite numbers.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 from scaling import models
 from scaling.errors import ScalingError
 from scaling.importers.base import (
+    GRADING,
     INT16_MAX,
     Agreement,
     ChunkGrader,
@@ -29,6 +31,7 @@ from scaling.importers.base import (
     build_manifest,
     count,
     finite,
+    grading,
     need,
     provenance,
     read_jsonl,
@@ -38,6 +41,7 @@ from scaling.importers.base import (
     tokens_block,
 )
 
+OPTIONS = GRADING + ("reward_model", "reward_params")
 DEFAULT_MODEL = "qwen2.5-math-instruct"
 DEFAULT_REWARD_MODEL = "qwen2.5-math-rm-72b"
 
@@ -137,6 +141,7 @@ def read(source: Path, options: ImportOptions, out: Sink):
     responses, chars = chunk.chars
     manifest = build_manifest(
         options,
+        out,
         model=DEFAULT_MODEL,
         problem_set=f"MATH ({out.n_problems} test problems)",
         sampling=sampling(out.n_max),
@@ -146,6 +151,7 @@ def read(source: Path, options: ImportOptions, out: Sink):
         reward_model={"name": rm.name, "params": rm.params, "kind": "orm"}
         if out.has_reward
         else None,
+        grading=grading(options),
         extra={
             "stored_grader": {"scorer": "Qwen2.5-Math evaluator ('score')", **agree},
             "mean_response_chars": chars / responses if responses else None,

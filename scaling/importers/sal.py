@@ -1,13 +1,14 @@
-"""KIND ``sal``: the completions JSONL of huggingface/search-and-learn (one problem per line).
+"""The completions JSONL of huggingface/search-and-learn (one problem per line), PRM-scored.
 
-Each line holds the data set's fields (``problem``, ``answer``, ``unique_id``, ``level``, ...)
-plus what search-and-learn adds: ``completions`` (n responses), ``scores`` (per response, the
-PRM's score of each step), ``pred`` (the response it selected) and ``completion_tokens`` (per
-response, or one total per problem for a tree search). Answers are extracted from the
-completions (``\\boxed{}``) and graded with math-verify against ``answer``; ``scores`` become the
-PRM ``step_rewards``. Pass ``--search beam_search`` (or ``dvts``) for a search's output: the
-completions are then the search's final beams and a per-problem token total is recorded as the
-problem's ``search_tokens``.
+Each line holds the data set's fields (problem, answer, unique_id, level, ...) plus what
+search-and-learn adds: completions (n responses), scores (per response, the PRM's score of each
+step), pred (the response it selected) and completion_tokens (per response, or one total per
+problem for a tree search). Answers are extracted from the completions (\\boxed{}) and graded
+by --grader (math, the default: math-verify) against answer; scores become the PRM step
+rewards. Pass --search beam_search (or dvts) for a search's output: the completions are then
+the search's final beams and a per-problem token total is recorded as the problem's
+search_tokens. The problem set is named by --problem-set, else by the fingerprint of its
+problem ids and answers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from scaling.errors import ScalingError
 from scaling.importers.base import (
+    GRADING,
     INT16_MAX,
     ImportOptions,
     PrmSamples,
@@ -26,6 +28,8 @@ from scaling.importers.base import (
     read_jsonl,
     reference,
 )
+
+OPTIONS = GRADING + ("reward_model", "reward_params", "search")
 
 
 def read(source: Path, options: ImportOptions, out: Sink):

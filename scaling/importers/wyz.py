@@ -1,16 +1,18 @@
-"""KIND ``wyz``: the JSON that thu-wyz/inference_scaling (Wu et al.'s code) writes.
+"""The JSON that thu-wyz/inference_scaling (Wu et al.'s code) writes, PRM-scored.
 
-SOURCE is a JSON list, one object per problem::
+SOURCE is a JSON list, one object per problem:
 
     [{"question": "...", "ground_truth_answer": "...",
-      "model_answer": [{"text": "...", "step_scores": [0.9, 0.7, ...]}, ...]}, ...]
+      "model_answer": [{"text": "...", "step_scores": [0.9, ...]}, ...]}, ...]
 
-Optional per problem: ``id``/``unique_id``/``idx`` (else the position), ``level``; per answer:
-``completion_tokens``. A GSM8K reference written as a worked solution ("... #### 18") is cut to
-the number after ``####``. Answers are extracted from ``text`` (the MetaMath "The answer is: X"
-form, with Math-Shepherd's step tag "ки" removed, or ``\\boxed{}``) and graded with math-verify.
-``step_scores`` become the PRM ``step_rewards``; name the PRM with ``--reward-model``. Pass
-``--search rebase`` for files written by REBASE (the answers are then a search's leaves).
+Optional per problem: id/unique_id/idx (else the position), level; per answer:
+completion_tokens. A GSM8K reference written as a worked solution ("... #### 18") is cut to the
+number after ####. Answers are extracted from text (the MetaMath "The answer is: X" form, with
+Math-Shepherd's step tag "ки" removed, or \\boxed{}) and graded by --grader (math, the
+default: math-verify). step_scores become the PRM step rewards; name the PRM with
+--reward-model. Pass --search rebase for files written by REBASE (the answers are then a
+search's leaves). The problem set is named by --problem-set, else by the fingerprint of its
+problem ids and references.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from scaling.errors import ScalingError
 from scaling.importers.base import (
+    GRADING,
     INT16_MAX,
     ImportOptions,
     PrmSamples,
@@ -30,6 +33,7 @@ from scaling.importers.base import (
 )
 from scaling.importers.base import reference as answer_text
 
+OPTIONS = GRADING + ("reward_model", "reward_params", "search")
 STEP_TAG = "ки"  # Math-Shepherd's step delimiter in MetaMath-style solutions
 ID_KEYS = ("id", "unique_id", "idx", "problem_id")
 
