@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scaling.costs import CostModel, Usage, Workload, cost_model
+from scaling.defaults import BOOTSTRAP
 from scaling.errors import ArgumentError, ScalingError
 from scaling.estimators import AGGREGATIONS, Pool, aggregate_step_rewards
 from scaling.paths import resolve_runs
@@ -48,7 +49,6 @@ from scaling.progress import progress_bar
 from scaling.store import Run
 from scaling.strategies import Cache, Strategy, default_strategies, parse_strategies
 
-BOOTSTRAP = 1000  # paired bootstrap replicates, the one default of simulate, fit and explore
 COLUMNS = [
     "problem_id",
     "greedy",

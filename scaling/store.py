@@ -277,6 +277,7 @@ class _Keys:
         self.ids = list(ids or [])
         self.number = {pid: i for i, pid in enumerate(self.ids)}
         self.grow = ids is None
+        self._known: pa.Array | None = None  # the ids as Arrow strings, when not growing
         self.levels: list[np.ndarray] = []
 
     def encode(self, table: pa.Table, where: str) -> np.ndarray:
@@ -285,22 +286,34 @@ class _Keys:
         for chunk in column.chunks:
             if not pa.types.is_dictionary(chunk.type):
                 chunk = pc.dictionary_encode(chunk)
-            mapping = np.empty(len(chunk.dictionary), dtype=np.int64)
-            for i, pid in enumerate(chunk.dictionary.to_pylist()):
-                if pid not in self.number:
-                    if not self.grow:
-                        raise ScalingError(
-                            f"{where}: problem_id {pid!r} is not in problems.parquet; add the "
-                            "problems first (or run verify)"
-                        )
-                    self.number[pid] = len(self.ids)
-                    self.ids.append(pid)
-                mapping[i] = self.number[pid]
+            mapping = self._numbers(chunk.dictionary, where)
             codes.append(mapping[chunk.indices.to_numpy(zero_copy_only=False)])
         problem = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
         greedy = table.column("greedy").to_numpy().astype(np.int64)
         index = table.column("sample_idx").to_numpy().astype(np.int64)
         return (problem << 33) | (greedy << 32) | index
+
+    def _numbers(self, dictionary: pa.Array, where: str) -> np.ndarray:
+        """The number of each problem id in ``dictionary`` (new ids numbered next when
+        growing)."""
+        if not self.grow:
+            if self._known is None:
+                self._known = pa.array(self.ids, type=pa.string())
+            found = pc.index_in(dictionary.cast(pa.string()), value_set=self._known)
+            if found.null_count:
+                pid = dictionary[pc.index(pc.is_null(found), True).as_py()].as_py()
+                raise ScalingError(
+                    f"{where}: problem_id {pid!r} is not in problems.parquet; add the "
+                    "problems first (or run verify)"
+                )
+            return found.to_numpy(zero_copy_only=False).astype(np.int64)
+        mapping = np.empty(len(dictionary), dtype=np.int64)
+        for i, pid in enumerate(dictionary.to_pylist()):
+            if pid not in self.number:
+                self.number[pid] = len(self.ids)
+                self.ids.append(pid)
+            mapping[i] = self.number[pid]
+        return mapping
 
     def describe(self, key: int) -> str:
         pid = self.ids[key >> 33]
@@ -651,6 +664,7 @@ class Run:
             keys.add()
         if not len(keys):
             raise ScalingError(f"{self.path}: holds no samples; re-create the run")
+        self._checked, self._samples = True, len(keys)  # what the readers' key check checks
         return {"problems": len(ids), "samples": len(keys), "shards": len(shards)}
 
 

@@ -10,9 +10,9 @@ import typer
 from scaling.commands.fit import GRID_HELP
 from scaling.commands.info import Runs
 from scaling.commands.simulate import Intensity, chosen_costs, cost_help, strategy_help
+from scaling.defaults import BOOTSTRAP
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
-from scaling.simulate import BOOTSTRAP
 
 
 def explore(

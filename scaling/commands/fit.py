@@ -16,10 +16,10 @@ import typer
 
 from scaling.commands.info import RUNS_HELP, emit
 from scaling.commands.simulate import Intensity, chosen_costs, cost_help, strategy_help
+from scaling.defaults import BOOTSTRAP
 from scaling.errors import ArgumentError
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
-from scaling.simulate import BOOTSTRAP
 from scaling.terminal import WIDTH
 
 LAW_HELP = "auto (lowest AIC per curve) | power | saturating | logistic | exp_power | beta"

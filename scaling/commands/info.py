@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from scaling.errors import ScalingError
 from scaling.paths import resolve_runs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RUNS_HELP = "Run directories, or folders holding runs (default: the embedded runs)."
 FORMATS = ("table", "csv", "json", "parquet")
@@ -19,6 +21,8 @@ Output = Annotated[Path | None, typer.Option("--output", help="Write here.")]
 
 
 def _fmt(value, spec: str) -> str:
+    import pandas as pd
+
     return "-" if value is None or pd.isna(value) else spec.format(value)
 
 
@@ -55,6 +59,8 @@ def emit(frame: pd.DataFrame, fmt: str, output: Path | None, table) -> None:
 
 
 def _params(value) -> str:
+    import pandas as pd
+
     if value is None or pd.isna(value):
         return "?"
     return f"{value / 1e9:.3g}B" if value >= 1e9 else f"{value / 1e6:.3g}M"

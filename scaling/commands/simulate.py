@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from scaling.commands.info import Format, Output, Runs, emit
 from scaling.paths import resolve_runs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def strategy_help() -> str:
@@ -52,6 +54,8 @@ def chosen_costs(cost: str, intensity: float | None, several: bool = False) -> l
 
 
 def _num(value: float, spec: str) -> str:
+    import pandas as pd
+
     return "-" if value is None or pd.isna(value) else spec.format(value)
 
 

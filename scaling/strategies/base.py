@@ -15,12 +15,14 @@ from __future__ import annotations
 import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from scaling.errors import ArgumentError
-from scaling.estimators import Pool
+
+if TYPE_CHECKING:
+    from scaling.estimators import Pool
 
 NEEDS = ("clusters", "rewards", "greedy", "levels")
 
