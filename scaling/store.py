@@ -420,6 +420,7 @@ class Run:
         self._depth = 0
         self._checked = False  # the key check ran (``_check_keys``)
         self._samples = 0  # samples it counted
+        self._sound = False  # ``check`` passed since the run was opened or written
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -524,7 +525,10 @@ class Run:
         not answers, step scores or texts): problem ids unique, sample keys unique and naming
         known problems, at least one problem and one sample, counts >= 0, rewards finite (NaN
         step scores are caught where that column is read). Every command that reads runs calls
-        it (``open_runs``); returns the run."""
+        it (``open_runs``); returns the run. A run that passed is not checked again until it is
+        written through this object."""
+        if self._sound:
+            return self
         columns = [*SAMPLE_KEY, "reward"]
         tables = {p: _read_parquet(p, SAMPLE_SCHEMA, columns) for p in self.shards()}
         for shard, table in tables.items():
@@ -536,6 +540,7 @@ class Run:
                 f"{self.path}: holds no samples (a collect or search that stored none?); rerun "
                 "the command that makes it, or remove the run"
             )
+        self._sound = True
         return self
 
     def samples(self, columns: list[str] | None = None, *, text: bool = False) -> pd.DataFrame:
@@ -579,12 +584,12 @@ class Run:
                     "since it was opened); rerun the command"
                 )
             self.manifest, self.meta = manifest, meta
-            self._lock, self._keys, self._checked = lock, None, False
+            self._lock, self._keys, self._checked, self._sound = lock, None, False, False
             files.clean_stale(self.path)
             files.clean_stale(self.path / self.SAMPLES)
             yield
         finally:
-            self._lock, self._keys, self._checked = None, None, False
+            self._lock, self._keys, self._checked, self._sound = None, None, False, False
             lock.release()
 
     def append_samples(self, samples: pd.DataFrame) -> Path | None:
