@@ -260,16 +260,17 @@ class Objective:
             if idx.size == 0:
                 break
             za, fa, ga, gya, ra = z[idx], f[idx], g[idx], gy[idx], rows[idx]
+            ha, resa, jaca = h[idx], res[idx], jac[idx]
             pinned = ((za <= self.lower) & (ga > 0)) | ((za >= self.upper) & (ga < 0))
-            step = self._lm_step(h[idx], ga, lam[idx], pinned)
+            step = self._lm_step(ha, ga, lam[idx], pinned)
             proposals = [
                 za + step,
-                za + _median_crossing(res[idx], jac[idx], step)[:, None] * step,
-                za + self._vertex_step(res[idx], jac[idx], pinned, ra),
+                za + _median_crossing(resa, jaca, step)[:, None] * step,
+                za + self._vertex_step(resa, jaca, pinned, ra),
             ]
             if it >= qn_after:
                 new = fresh[idx]
-                inv[idx[new]] = np.linalg.pinv(h[idx][new])
+                inv[idx[new]] = np.linalg.pinv(ha[new])
                 fresh[idx] = False
                 searched, known = self._line_search(za, fa, ga, inv[idx], pinned, gya, ra)
                 proposals.append(searched)
