@@ -63,7 +63,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="warm runs of each command (least)")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold-cache run")
     args = ap.parse_args()
-    console = Console()
+    console = Console(width=110)  # the table on one line per command, also in a log file
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(Path(tmp) / "numba")}
