@@ -288,10 +288,11 @@ class _Keys:
                 chunk = pc.dictionary_encode(chunk)
             mapping = self._numbers(chunk.dictionary, where)
             codes.append(mapping[chunk.indices.to_numpy(zero_copy_only=False)])
-        problem = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
-        greedy = table.column("greedy").to_numpy().astype(np.int64)
-        index = table.column("sample_idx").to_numpy().astype(np.int64)
-        return (problem << 33) | (greedy << 32) | index
+        key = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)  # a new array
+        key <<= 33
+        key |= table.column("greedy").to_numpy().astype(np.int64) << 32
+        key |= table.column("sample_idx").to_numpy().astype(np.int64)
+        return key
 
     def _numbers(self, dictionary: pa.Array, where: str) -> np.ndarray:
         """The number of each problem id in ``dictionary`` (new ids numbered next when
@@ -488,10 +489,13 @@ class Run:
 
     # -- reading ----------------------------------------------------------------------------
     def problems(self) -> pd.DataFrame:
+        return self._problem_table().to_pandas()
+
+    def _problem_table(self) -> pa.Table:
         path = self.path / self.PROBLEMS
         table = _read_parquet(path, PROBLEM_SCHEMA, None)
         _check_problems(table, str(path))
-        return table.to_pandas()
+        return table
 
     def sample_table(self, columns: list[str] | None = None) -> pa.Table:
         """All samples as one Arrow table (string keys dictionary-encoded), in shard order.
@@ -511,7 +515,7 @@ class Run:
 
     def _check_keys(self, tables: dict[Path, pa.Table]) -> _Keys:
         """Keys unique and naming known problems (``tables``: each shard's key columns)."""
-        ids = self.problems()["problem_id"].tolist()
+        ids = self._problem_table().column("problem_id").to_pylist()
         keys = _Keys(ids)
         for shard, table in tables.items():
             keys.check(keys.encode(table, str(shard)), str(shard), clash=STORED_TWICE)
@@ -659,7 +663,7 @@ class Run:
         Returns counts (problems, samples, shards); raises ``ScalingError`` on the first problem.
         """
         _read_manifest(self.path)
-        ids = self.problems()["problem_id"].tolist()
+        ids = self._problem_table().column("problem_id").to_pylist()
         keys = _Keys(ids)
         shards = self.shards()
         for shard in shards:
