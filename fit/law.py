@@ -49,8 +49,10 @@ class LawFit(FitResult):
         residuals: np.ndarray,
         settings: dict[str, Any],
         level: float,
+        z: np.ndarray | None = None,
     ):
         self.family = family
+        self.z = z  # the estimate in the solver's coordinates (ln of log-scaled parameters)
         self.name = family.name
         self.formula = family.formula
         self.inputs = inputs
@@ -118,14 +120,19 @@ def fit_laws(
     space: str = "log",
     level: float = 0.95,
     start: Any = None,
+    point: list[LawFit] | None = None,
 ) -> list[LawFit]:
     """Fit ``family`` to each data set, all at once; refit each bootstrap replicate.
 
     Point fits start from every value of the family's grid (and ``start``, natural units);
-    replicate fits are warm-started from their data set's point fit.
+    replicate fits are warm-started from their data set's point fit. ``point``: fits of the
+    same data sets by this function with the same settings (one per data set); their estimates
+    are kept and only the replicates are fitted.
     """
     family = get_family(family)
     checked = [_check(family, d, space) for d in datasets]
+    if point is not None and (len(point) != len(datasets) or any(f.z is None for f in point)):
+        raise ValueError(f"{family.name}: point needs one fit by fit_laws per data set")
     by_length: dict[int, list[int]] = {}
     for i, (_, y) in enumerate(checked):
         by_length.setdefault(y.size, []).append(i)
@@ -140,6 +147,7 @@ def fit_laws(
             space=space,
             level=level,
             start=start,
+            point=None if point is None else [point[i].z for i in members],
         )
         for i, f in zip(members, group, strict=True):
             fits[i] = f
@@ -159,7 +167,10 @@ def _fit_group(
     scales = [standardization(y, d.sigma, space) for y, d in zip(ys, datasets, strict=True)]
     obj = Objective.stack(family, inputs, scales, loss=loss, delta=delta, space=space)
     gy = obj.transform(np.stack(ys))
-    z, _ = obj.point_fit(gy, options["start"])
+    if options["point"] is None:
+        z, _ = obj.point_fit(gy, options["start"])
+    else:
+        z = np.stack(options["point"])
     reps = [
         np.atleast_2d(np.asarray(d.replicates, dtype=float))
         for d in datasets
@@ -181,7 +192,8 @@ def _fit_group(
     for i, d in enumerate(datasets):
         r = obj.residuals(z[i : i + 1], gy[i : i + 1], np.array([i]))[0]
         st = {**settings, "weighted": d.sigma is not None}
-        fits.append(LawFit(family, inputs[i], ys[i], obj.to_theta(z[i]), boot[i], r, st, level))
+        theta = obj.to_theta(z[i])
+        fits.append(LawFit(family, inputs[i], ys[i], theta, boot[i], r, st, level, z[i]))
     return fits
 
 

@@ -171,17 +171,16 @@ def build_curves(table: pd.DataFrame, replicates: pd.DataFrame, methods: dict[st
     configuration label that spans several runs."""
     curves = []
     keys = ["dataset", "run", "strategy"]
-    rep_groups = dict(tuple(replicates.groupby(keys, sort=False, observed=True)))
+    rows_of = replicates.groupby(keys, sort=False, observed=True).indices
+    columns = [replicates[c].to_numpy() for c in ("replicate", "k", "accuracy")]
     for (dataset, run, strategy), pts in table.groupby(keys, sort=False, observed=True):
         pts = pts.sort_values(["k", "design"], ascending=[True, False])
         pts = pts.drop_duplicates("k")
         pts = pts[pts["accuracy"].notna()].reset_index(drop=True)  # NaN: below its cheapest
         if pts.empty:
             continue
-        wide = rep_groups[(dataset, run, strategy)].pivot_table(
-            index="replicate", columns="k", values="accuracy", dropna=False, observed=True
-        )
-        draws = wide.reindex(columns=pts["k"].to_numpy()).to_numpy(dtype=float)
+        rows = rows_of[(dataset, run, strategy)]
+        draws = _draws(*(c[rows] for c in columns), pts["k"].to_numpy())
         design = pts[pts["design"]]
         k, cost = design["k"].to_numpy(dtype=float), design["cost"].to_numpy(dtype=float)
         if not np.all(np.isfinite(cost)):
@@ -209,3 +208,14 @@ def build_curves(table: pd.DataFrame, replicates: pd.DataFrame, methods: dict[st
             )
         )
     return curves
+
+
+def _draws(rep: np.ndarray, k: np.ndarray, accuracy: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    """Replicate accuracies (replicate index, k, accuracy per row) as an array (replicate, k)
+    over ``ks`` (ascending, unique), NaN where a k was not replayed."""
+    rep, k = rep.astype(np.int64), k.astype(np.int64)
+    col = np.minimum(np.searchsorted(ks, k), len(ks) - 1)
+    found = ks[col] == k
+    draws = np.full((int(rep.max(initial=-1)) + 1, len(ks)), np.nan)
+    draws[rep[found], col[found]] = accuracy.astype(float)[found]
+    return draws

@@ -172,7 +172,8 @@ def fit_curves(
     for name in CURVE_FAMILIES:  # bootstrap the chosen laws, all curves of a family at once
         group = [i for i in fittable if chosen[i][0] == name]
         if group:
-            refits = fit_laws(name, [data[i] for i in group], delta=delta)
+            point = [fits[i][name] for i in group]
+            refits = fit_laws(name, [data[i] for i in group], delta=delta, point=point)
             for i, f in zip(group, refits, strict=True):
                 fits[i][name] = f
         if progress is not None:

@@ -26,6 +26,7 @@ from scaling.compute_optimal import ComputeOptimal, compute_optimal
 from scaling.cost_comparison import CostComparison, compare_costs
 from scaling.costs import CostModel, parse_costs
 from scaling.curves import Curve, build_curves, design_ks, search_configurations
+from scaling.defaults import BOOTSTRAP
 from scaling.errors import ArgumentError
 from scaling.fitting import CurveFit, check_law, fit_curves
 from scaling.frontier import (
@@ -39,7 +40,7 @@ from scaling.frontier import (
     pareto_points,
     replay_ks,
 )
-from scaling.simulate import BOOTSTRAP, RunData, load_runs, run_labels, simulate
+from scaling.simulate import RunData, load_runs, run_labels, simulate
 from scaling.store import Run
 from scaling.strategies import Strategy, default_strategies, parse_strategies
 

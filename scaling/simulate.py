@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 
 from fit.results import percentile_interval
 from scaling.costs import CostModel, Usage, Workload, cost_model
+from scaling.defaults import BOOTSTRAP
 from scaling.errors import ArgumentError, ScalingError
 from scaling.estimators import AGGREGATIONS, Pool, aggregate_step_rewards
 from scaling.paths import resolve_runs
@@ -49,7 +50,6 @@ from scaling.progress import progress_bar
 from scaling.store import Run
 from scaling.strategies import Cache, Strategy, default_strategies, parse_strategies
 
-BOOTSTRAP = 1000  # paired bootstrap replicates, the one default of simulate, fit and explore
 COLUMNS = [
     "problem_id",
     "greedy",

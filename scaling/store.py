@@ -277,6 +277,7 @@ class _Keys:
         self.ids = list(ids or [])
         self.number = {pid: i for i, pid in enumerate(self.ids)}
         self.grow = ids is None
+        self._known: pa.Array | None = None  # the ids as Arrow strings, when not growing
         self.levels: list[np.ndarray] = []
 
     def encode(self, table: pa.Table, where: str) -> np.ndarray:
@@ -285,22 +286,35 @@ class _Keys:
         for chunk in column.chunks:
             if not pa.types.is_dictionary(chunk.type):
                 chunk = pc.dictionary_encode(chunk)
-            mapping = np.empty(len(chunk.dictionary), dtype=np.int64)
-            for i, pid in enumerate(chunk.dictionary.to_pylist()):
-                if pid not in self.number:
-                    if not self.grow:
-                        raise ScalingError(
-                            f"{where}: problem_id {pid!r} is not in problems.parquet; add the "
-                            "problems first (or run verify)"
-                        )
-                    self.number[pid] = len(self.ids)
-                    self.ids.append(pid)
-                mapping[i] = self.number[pid]
+            mapping = self._numbers(chunk.dictionary, where)
             codes.append(mapping[chunk.indices.to_numpy(zero_copy_only=False)])
-        problem = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
-        greedy = table.column("greedy").to_numpy().astype(np.int64)
-        index = table.column("sample_idx").to_numpy().astype(np.int64)
-        return (problem << 33) | (greedy << 32) | index
+        key = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)  # a new array
+        key <<= 33
+        key |= table.column("greedy").to_numpy().astype(np.int64) << 32
+        key |= table.column("sample_idx").to_numpy().astype(np.int64)
+        return key
+
+    def _numbers(self, dictionary: pa.Array, where: str) -> np.ndarray:
+        """The number of each problem id in ``dictionary`` (new ids numbered next when
+        growing)."""
+        if not self.grow:
+            if self._known is None:
+                self._known = pa.array(self.ids, type=pa.string())
+            found = pc.index_in(dictionary.cast(pa.string()), value_set=self._known)
+            if found.null_count:
+                pid = dictionary[pc.index(pc.is_null(found), True).as_py()].as_py()
+                raise ScalingError(
+                    f"{where}: problem_id {pid!r} is not in problems.parquet; add the "
+                    "problems first (or run verify)"
+                )
+            return found.to_numpy(zero_copy_only=False).astype(np.int64)
+        mapping = np.empty(len(dictionary), dtype=np.int64)
+        for i, pid in enumerate(dictionary.to_pylist()):
+            if pid not in self.number:
+                self.number[pid] = len(self.ids)
+                self.ids.append(pid)
+            mapping[i] = self.number[pid]
+        return mapping
 
     def describe(self, key: int) -> str:
         pid = self.ids[key >> 33]
@@ -407,6 +421,7 @@ class Run:
         self._depth = 0
         self._checked = False  # the key check ran (``_check_keys``)
         self._samples = 0  # samples it counted
+        self._sound = False  # ``check`` passed since the run was opened or written
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -474,10 +489,13 @@ class Run:
 
     # -- reading ----------------------------------------------------------------------------
     def problems(self) -> pd.DataFrame:
+        return self._problem_table().to_pandas()
+
+    def _problem_table(self) -> pa.Table:
         path = self.path / self.PROBLEMS
         table = _read_parquet(path, PROBLEM_SCHEMA, None)
         _check_problems(table, str(path))
-        return table.to_pandas()
+        return table
 
     def sample_table(self, columns: list[str] | None = None) -> pa.Table:
         """All samples as one Arrow table (string keys dictionary-encoded), in shard order.
@@ -497,7 +515,7 @@ class Run:
 
     def _check_keys(self, tables: dict[Path, pa.Table]) -> _Keys:
         """Keys unique and naming known problems (``tables``: each shard's key columns)."""
-        ids = self.problems()["problem_id"].tolist()
+        ids = self._problem_table().column("problem_id").to_pylist()
         keys = _Keys(ids)
         for shard, table in tables.items():
             keys.check(keys.encode(table, str(shard)), str(shard), clash=STORED_TWICE)
@@ -511,7 +529,10 @@ class Run:
         not answers, step scores or texts): problem ids unique, sample keys unique and naming
         known problems, at least one problem and one sample, counts >= 0, rewards finite (NaN
         step scores are caught where that column is read). Every command that reads runs calls
-        it (``open_runs``); returns the run."""
+        it (``open_runs``); returns the run. A run that passed is not checked again until it is
+        written through this object."""
+        if self._sound:
+            return self
         columns = [*SAMPLE_KEY, "reward"]
         tables = {p: _read_parquet(p, SAMPLE_SCHEMA, columns) for p in self.shards()}
         for shard, table in tables.items():
@@ -523,6 +544,7 @@ class Run:
                 f"{self.path}: holds no samples (a collect or search that stored none?); rerun "
                 "the command that makes it, or remove the run"
             )
+        self._sound = True
         return self
 
     def samples(self, columns: list[str] | None = None, *, text: bool = False) -> pd.DataFrame:
@@ -566,12 +588,12 @@ class Run:
                     "since it was opened); rerun the command"
                 )
             self.manifest, self.meta = manifest, meta
-            self._lock, self._keys, self._checked = lock, None, False
+            self._lock, self._keys, self._checked, self._sound = lock, None, False, False
             files.clean_stale(self.path)
             files.clean_stale(self.path / self.SAMPLES)
             yield
         finally:
-            self._lock, self._keys, self._checked = None, None, False
+            self._lock, self._keys, self._checked, self._sound = None, None, False, False
             lock.release()
 
     def append_samples(self, samples: pd.DataFrame) -> Path | None:
@@ -641,7 +663,7 @@ class Run:
         Returns counts (problems, samples, shards); raises ``ScalingError`` on the first problem.
         """
         _read_manifest(self.path)
-        ids = self.problems()["problem_id"].tolist()
+        ids = self._problem_table().column("problem_id").to_pylist()
         keys = _Keys(ids)
         shards = self.shards()
         for shard in shards:
@@ -651,6 +673,7 @@ class Run:
             keys.add()
         if not len(keys):
             raise ScalingError(f"{self.path}: holds no samples; re-create the run")
+        self._checked, self._samples = True, len(keys)  # what the readers' key check checks
         return {"problems": len(ids), "samples": len(keys), "shards": len(shards)}
 
 

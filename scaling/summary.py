@@ -102,9 +102,12 @@ def verify_runs(runs: list[Run]) -> pd.DataFrame:
         row = {"run": str(run.path), "problems": None, "samples": None, "shards": None}
         try:
             row.update(run.verify())
-            s = run.samples(["problem_id", "cluster", "correct"]).dropna(subset=["cluster"])
-            mixed = s.groupby(["problem_id", "cluster"], observed=True)["correct"].nunique()
-            row["mixed_clusters"] = int((mixed > 1).sum())
+            t = run.sample_table(["problem_id", "cluster", "correct"]).unify_dictionaries()
+            t = t.filter(pc.is_valid(t["cluster"]))
+            g = t.group_by(["problem_id", "cluster"]).aggregate([("correct", "count_distinct")])
+            row["mixed_clusters"] = int(
+                pc.sum(pc.greater(g["correct_count_distinct"], 1)).as_py() or 0
+            )
             row["error"] = None
         except ScalingError as e:
             row["mixed_clusters"] = None

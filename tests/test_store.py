@@ -257,3 +257,34 @@ def test_key_index_agrees_with_a_set(chunks):
         except ScalingError:
             assert not fresh
     assert len(keys) == len(seen)
+
+
+def test_verify_counts_mixed_clusters_by_hand(tmp_path):
+    """A cluster is mixed when it holds correct and incorrect samples of one problem; samples
+    without a cluster are left out; two shards count together."""
+    from scaling.summary import verify_runs
+
+    run = _run(tmp_path)
+    run.append_samples(
+        pd.DataFrame(
+            {
+                "problem_id": ["a", "a", "a", "b", "b"],
+                "sample_idx": [0, 1, 2, 0, 1],
+                "cluster": ["x", "x", "y", "x", None],
+                "correct": [True, False, True, False, True],
+            }
+        )
+    )
+    run.append_samples(
+        pd.DataFrame(
+            {
+                "problem_id": ["b", "b"],
+                "sample_idx": [2, 3],
+                "cluster": ["x", "z"],
+                "correct": [True, True],
+            }
+        )
+    )
+    row = verify_runs([Run.open(run.path)]).iloc[0]
+    # mixed: (a, x) and (b, x) across shards; (a, y), (b, z) and the unclustered one are not
+    assert row["error"] is None and row["mixed_clusters"] == 2 and row["samples"] == 7

@@ -19,9 +19,9 @@ from scaling.commands.options import (
     Strategies,
     chosen_costs,
 )
+from scaling.defaults import BOOTSTRAP
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
-from scaling.simulate import BOOTSTRAP
 
 
 def explore(

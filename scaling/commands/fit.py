@@ -26,10 +26,10 @@ from scaling.commands.options import (
     Strategies,
     chosen_costs,
 )
+from scaling.defaults import BOOTSTRAP
 from scaling.errors import ArgumentError
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
-from scaling.simulate import BOOTSTRAP
 from scaling.terminal import WIDTH
 
 LAW_HELP = "auto (lowest AIC per curve) | power | saturating | logistic | exp_power | beta"

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from scaling.commands.options import FORMATS, Format, Output, Runs
 from scaling.errors import ScalingError
 from scaling.paths import resolve_runs
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def _fmt(value, spec: str) -> str:
+    import pandas as pd
+
     return "-" if value is None or pd.isna(value) else spec.format(value)
 
 
@@ -49,6 +54,8 @@ def emit(frame: pd.DataFrame, fmt: str, output: Path | None, table) -> None:
 
 
 def _params(value) -> str:
+    import pandas as pd
+
     if value is None or pd.isna(value):
         return "?"
     return f"{value / 1e9:.3g}B" if value >= 1e9 else f"{value / 1e6:.3g}M"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from scaling.commands.info import emit
@@ -19,11 +18,16 @@ from scaling.commands.options import (
     Strategies,
     chosen_costs,
 )
+from scaling.defaults import BOOTSTRAP
 from scaling.paths import resolve_runs
-from scaling.simulate import BOOTSTRAP
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _num(value: float, spec: str) -> str:
+    import pandas as pd
+
     return "-" if value is None or pd.isna(value) else spec.format(value)
 
 

@@ -59,8 +59,10 @@ def _joined(left: np.ndarray, nl: int, right: np.ndarray, nr: int, mode: int):
     """(lo, pmf): ``left`` (mode downwards, ``nl`` kept) reversed, then ``right`` (mode + 1
     upwards, ``nr`` kept), normalised to sum to 1."""
     out = np.empty(nl + nr)
-    out[:nl] = left[:nl][::-1]
-    out[nl:] = right[:nr]
+    for i in range(nl):  # element loops, not slice assignments: quicker to compile
+        out[i] = left[nl - 1 - i]
+    for i in range(nr):
+        out[nl + i] = right[i]
     return mode - nl + 1, out / out.sum()
 
 
@@ -202,10 +204,14 @@ def _win_probability(m: np.ndarray, t: int, n: int, k: int, lf: np.ndarray) -> f
         j0, h = 1, h[1:]
     if len(h) == 0:
         return 0.0
-    keep = ~_negligible(h, BUDGET / 4)
-    js = np.flatnonzero(keep) + j0
-    hs = h[keep]
-    nj = len(js)
+    dropped = _negligible(h, BUDGET / 4)
+    nj = len(h) - dropped.sum()
+    js, hs = np.empty(nj, dtype=np.int64), np.empty(nj)  # the kept j (ascending), their mass
+    a = 0
+    for i in range(len(h)):  # element loops rather than masks: quicker to compile
+        if not dropped[i]:
+            js[a], hs[a] = i + j0, h[i]
+            a += 1
     rivals = np.empty(len(m) - 1, dtype=np.int64)
     r = 0
     for g in range(len(m)):
@@ -217,9 +223,15 @@ def _win_probability(m: np.ndarray, t: int, n: int, k: int, lf: np.ndarray) -> f
     # rivals that cannot reach even the smallest j at its most draws are pooled everywhere
     reach = np.empty(len(rivals))
     for r in range(len(rivals)):
-        reach[r] = hs.sum() * _tails(js.min(), rest, rivals[r], k - js.min(), lf)[0]
-    live = rivals[~_negligible(reach, BUDGET / 8)]  # ascending: the tables grow late
-    nl = len(live)
+        reach[r] = hs.sum() * _tails(js[0], rest, rivals[r], k - js[0], lf)[0]
+    pooled = _negligible(reach, BUDGET / 8)
+    nl = len(rivals) - pooled.sum()
+    live = np.empty(nl, dtype=np.int64)  # ascending: the tables grow late
+    a = 0
+    for r in range(len(rivals)):
+        if not pooled[r]:
+            live[a] = rivals[r]
+            a += 1
     upper = np.empty((nj, nl))
     log_lose = np.log(hs)
     for a in range(nj):
@@ -229,20 +241,30 @@ def _win_probability(m: np.ndarray, t: int, n: int, k: int, lf: np.ndarray) -> f
             log_lose[a] += math.log(lo) if lo > 0.0 else -np.inf
     zero = _negligible(np.exp(log_lose), BUDGET / 8)
     errors = (hs[:, None] * upper).ravel()
-    errors[np.repeat(zero, nl)] = np.inf
+    for a in range(nj):
+        if zero[a]:
+            errors[a * nl : (a + 1) * nl] = np.inf
     relevant = (~_negligible(errors, BUDGET / 4)).reshape(nj, nl)
     total = 0.0
     z_lo, z_pmf = _binom_bulk(n, p)
     t_lo, t_pmf = _binom_bulk(mt, p)
     norm = z_pmf[k - z_lo]
     contested = 0
+    below = np.empty(nj)  # P(1 <= X_t < j) up to the dropped tails
+    mass = 0.0
     for a in range(nj):
-        contested += (not zero[a]) and relevant[a].any()
-    below = np.cumsum(hs) - hs  # P(1 <= X_t < j) up to the dropped tails
+        contested += (not zero[a]) and relevant[a].sum() > 0
+        mass += hs[a]
+        below[a] = mass - hs[a]
     for a in range(nj - 1, -1, -1):  # high j first: lower j may then be bounded and skipped
         if zero[a]:
             continue
-        chosen = np.flatnonzero(relevant[a])
+        chosen = np.empty(relevant[a].sum(), dtype=np.int64)  # the sizes of the rivals at j
+        b = 0
+        for r in range(nl):
+            if relevant[a, r]:
+                chosen[b] = live[r]
+                b += 1
         if len(chosen) == 0:
             total += hs[a]
             continue
@@ -252,7 +274,7 @@ def _win_probability(m: np.ndarray, t: int, n: int, k: int, lf: np.ndarray) -> f
         scale = t_pmf[j - t_lo] / norm  # the program's weights, times this, are probabilities
         entries = (len(chosen) + 1.0) * (min(len(chosen), (k - j) // j) + 1.0) * (k - j + 1.0)
         floor = BUDGET / 8 / contested / scale / entries
-        full, strict = _rivals_below(j, k, rest, p, live[chosen], floor)
+        full, strict = _rivals_below(j, k, rest, p, chosen, floor)
         total += scale * full
         # W(j') <= P(all rivals < j | X_t = j) for every j' < j (fewer votes, more rival draws)
         if scale * strict / hs[a] * below[a] <= BUDGET / 8:
@@ -343,17 +365,30 @@ def _no_answer(z: int, n: int, k: int) -> float:
 
 @njit(cache=True, nogil=True)
 def _majority_kernel(rows, m, q, offsets, n, z, ks, lf, out):
-    for i in rows:
+    for i in rows:  # element loops rather than array expressions: quicker to compile
         mi, qi = m[offsets[i] : offsets[i + 1]], q[offsets[i] : offsets[i + 1]]
-        if n[i] == 0 or len(mi) == 0 or qi.max() == 0.0:
+        hit = False  # some cluster is (partly) correct
+        for t in range(len(qi)):
+            hit = hit or qi[t] > 0.0
+        if n[i] == 0 or not hit:
             continue
         for col in range(len(ks)):
             k = min(ks[col], n[i])
-            if k == n[i]:
-                best = mi.max()
-                out[i, col] = qi[mi == best].mean()
+            if k == n[i]:  # the largest clusters tie: the mean of their correctness
+                best = mi[0]
+                for t in range(len(mi)):
+                    best = max(best, mi[t])
+                total, tied = 0.0, 0
+                for t in range(len(mi)):
+                    if mi[t] == best:
+                        total += qi[t]
+                        tied += 1
+                out[i, col] = total / tied
             elif k == 1:
-                out[i, col] = (qi * mi).sum() / n[i]
+                total = 0.0
+                for t in range(len(mi)):
+                    total += qi[t] * mi[t]
+                out[i, col] = total / n[i]
             elif len(mi) == 1:
                 out[i, col] = qi[0] * (1.0 - _no_answer(z[i], n[i], k))
             else:

@@ -240,7 +240,8 @@ def _chain(
                             g = fresh
                             fresh += 1
                             index[code] = g
-                            nxt_y[g] = y
+                            for s in range(n_slots):  # not a row assignment: compiles quicker
+                                nxt_y[g, s] = y[s]
                             nxt_y[g, j] += 1
                             nxt_code[g] = code
                             nxt_p[g] = 0.0
@@ -264,9 +265,11 @@ def _grow(y, code, p):
     y2 = np.zeros((m, y.shape[1]), dtype=np.int32)
     code2 = np.zeros(m, dtype=np.int64)
     p2 = np.zeros(m)
-    y2[: len(p)] = y
-    code2[: len(p)] = code
-    p2[: len(p)] = p
+    for i in range(len(p)):  # element loops, not slice assignments: quicker to compile
+        for s in range(y.shape[1]):
+            y2[i, s] = y[i, s]
+        code2[i] = code[i]
+        p2[i] = p[i]
     return y2, code2, p2
 
 

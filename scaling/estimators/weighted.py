@@ -85,8 +85,12 @@ def _problem(cluster, reward, q, ks, prefixes, seed, values, variances):
     cols = np.flatnonzero(sampled)
     if len(cols) == 0:
         return
-    sizes = np.array([min(ks[c], n - ks[c]) for c in cols])
-    cols = cols[np.argsort(sizes)]
+    for a in range(1, len(cols)):  # by subset size (insertion sort: quicker to compile)
+        c, b = cols[a], a
+        while b > 0 and min(ks[cols[b - 1]], n - ks[cols[b - 1]]) > min(ks[c], n - ks[c]):
+            cols[b] = cols[b - 1]
+            b -= 1
+        cols[b] = c
     # a uniform relabelling of this problem's samples makes the shared prefixes independent
     # uniform subsets for every problem (and across problems)
     np.random.seed(seed)

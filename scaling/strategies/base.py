@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from scaling.errors import ArgumentError
-from scaling.estimators import Pool
 from scaling.specs import changed_params, write_spec
+
+if TYPE_CHECKING:
+    from scaling.estimators import Pool
 
 NEEDS = ("clusters", "rewards", "greedy", "levels")
 

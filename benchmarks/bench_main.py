@@ -1,0 +1,116 @@
+"""The README's main command, timed: ``scaling fit --html explorer.html`` on the embedded runs.
+
+Targets (issue 11), on an idle 2-core machine: under 5 s with numba's on-disk cache warm, under
+20 s on a fresh install (the cache empty: the exact voting kernels compile on first use), and
+``scaling verify`` under 2 s. The baseline, measured in the same run: the simulator alone on the
+same data (``scaling simulate``, every embedded run and strategy, 1,000 bootstrap replicates),
+so the ratios compare across machines and loads. Every command runs as a fresh process of this
+checkout, with ``NUMBA_CACHE_DIR`` pointing at a temporary folder (the first run of the fit is
+the cold one; nobody's cache is touched). Times are wall clock and CPU (user + sys of the
+process and its children); the machine's load average is printed with them, since a shared
+machine stretches wall time (CPU time estimates the wall time of an idle machine for the
+single-threaded parts).
+
+    python benchmarks/bench_main.py [--repeat 3] [--no-cold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+WARM_TARGET_S = 5.0
+COLD_TARGET_S = 20.0
+VERIFY_TARGET_S = 2.0
+
+
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + sys, children included) of ``python -m scaling *args``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "scaling", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
+
+
+def best(args: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
+    """The least wall and the least CPU time over ``repeat`` runs."""
+    runs = [timed(args, env) for _ in range(repeat)]
+    return min(w for w, _ in runs), min(c for _, c in runs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3, help="warm runs of each command (least)")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold-cache run")
+    args = ap.parse_args()
+    console = Console(width=110)  # the table on one line per command, also in a log file
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(Path(tmp) / "numba")}
+        page = str(Path(tmp) / "explorer.html")
+        fit = ["fit", "--html", page]
+        cold = None if args.no_cold else timed(fit, env)
+        if cold is None:
+            timed(fit, env)  # fill the cache
+        sim = best(["simulate", "--format", "csv", "--output", str(Path(tmp) / "sim.csv")], env,
+                   args.repeat)  # fmt: skip
+        warm = best(fit, env, args.repeat)
+        verify = best(["verify"], env, args.repeat)
+    load_after = os.getloadavg()
+    table = Table(title="bench_main: the README's main command on the embedded runs")
+    for col in ("command", "wall s", "CPU s", "wall / sim", "CPU / sim", "target", "wall", "CPU"):
+        table.add_column(col, justify="left" if col == "command" else "right")
+
+    def row(name: str, result: tuple[float, float] | None, target: float | None) -> None:
+        if result is None:
+            return
+        wall, cpu = result
+        verdict = (
+            ["-", "-"] if target is None else ["PASS" if t < target else "FAIL" for t in result]
+        )
+        table.add_row(
+            name,
+            f"{wall:.2f}",
+            f"{cpu:.2f}",
+            f"{wall / sim[0]:.2f}",
+            f"{cpu / sim[1]:.2f}",
+            "-" if target is None else f"< {target:g} s",
+            *verdict,
+        )
+
+    row("scaling simulate (baseline)", sim, None)
+    row("scaling fit --html (warm cache)", warm, WARM_TARGET_S)
+    row("scaling fit --html (cold cache)", cold, COLD_TARGET_S)
+    row("scaling verify", verify, VERIFY_TARGET_S)
+    console.print(table)
+    console.print(
+        f"{os.cpu_count()} cores; load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after; least of {args.repeat} warm runs"
+        + ("" if args.no_cold else "; cold: one run with an empty numba cache")
+    )
+    if cold is not None:
+        console.print(f"numba compilation (cold - warm): {cold[1] - warm[1]:.1f} s CPU")
+
+
+if __name__ == "__main__":
+    main()
