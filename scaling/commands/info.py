@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def _fmt(value, spec: str) -> str:
+def cell(value: object, spec: str) -> str:
+    """``value`` formatted by ``spec``, ``-`` where missing."""
     import pandas as pd
 
     return "-" if value is None or pd.isna(value) else spec.format(value)
@@ -94,12 +95,12 @@ def info(
             _params(r.params),
             str(r.problems),
             r.samples_per_problem,
-            _fmt(r.accuracy, "{:.4f}"),
-            _fmt(r.coverage, "{:.4f}"),
+            cell(r.accuracy, "{:.4f}"),
+            cell(r.coverage, "{:.4f}"),
         ]
         if greedy:
-            cells.append(_fmt(r.greedy_accuracy, "{:.4f}"))
-        cells.append(f"{_fmt(r.mean_completion_tokens, '{:,.0f}')} {r.tokens_source}")
+            cells.append(cell(r.greedy_accuracy, "{:.4f}"))
+        cells.append(f"{cell(r.mean_completion_tokens, '{:,.0f}')} {r.tokens_source}")
         cells.append(" ".join(short.get(x, x) for x in r.strategies.split(", ")))
         table.add_row(*cells)
     emit(frame, fmt, output, table)
@@ -122,10 +123,10 @@ def verify(
     for r in frame.itertuples():
         table.add_row(
             r.run,
-            _fmt(r.problems, "{:,}"),
-            _fmt(r.samples, "{:,}"),
-            _fmt(r.shards, "{}"),
-            _fmt(r.mixed_clusters, "{}"),
+            cell(r.problems, "{:,}"),
+            cell(r.samples, "{:,}"),
+            cell(r.shards, "{}"),
+            cell(r.mixed_clusters, "{}"),
             "ok" if r.error is None else "[red]failed[/red]",
         )
     emit(frame, fmt, output, table)

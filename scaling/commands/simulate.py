@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scaling.commands.info import emit
+from scaling.commands.info import cell, emit
 from scaling.commands.options import (
     Bootstrap,
     Cost,
@@ -23,12 +23,6 @@ from scaling.paths import resolve_runs
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-def _num(value: float, spec: str) -> str:
-    import pandas as pd
-
-    return "-" if value is None or pd.isna(value) else spec.format(value)
 
 
 def _tables(frame: pd.DataFrame, by: str | None):
@@ -60,13 +54,13 @@ def _tables(frame: pd.DataFrame, by: str | None):
             table.add_column("capped", justify="right")
         for r in rows.itertuples():
             acc = f"{r.accuracy:.4f}" + (f"±{r.mc_stderr:.4f}" if r.mc_stderr > 0 else "")
-            cells = [r.strategy] + ([_num(r.level, "{}")] if by else [])
+            cells = [r.strategy] + ([cell(r.level, "{}")] if by else [])
             cells += [
                 str(r.k),
                 acc,
-                f"{_num(r.ci_low, '{:.3f}')}–{_num(r.ci_high, '{:.3f}')}",
-                _num(r.cost, "{:.3g}"),
-                _num(r.tokens, "{:,.0f}"),
+                f"{cell(r.ci_low, '{:.3f}')}–{cell(r.ci_high, '{:.3f}')}",
+                cell(r.cost, "{:.3g}"),
+                cell(r.tokens, "{:,.0f}"),
             ]
             cells += [str(r.n_problems)] if varies else []
             cells += [str(r.n_capped)] if capped else []
