@@ -156,6 +156,13 @@ def simulate(
             for strategy in _plan(data, wanted, notices):
                 advance(f"{label}: {strategy.key}", 0)
                 done.append(_evaluate(data, strategy, run_ks, model))
+            for v in done:  # a budget below every configuration of an allocation
+                short = v.ks[np.isnan(v.values).all(axis=0)]
+                if short.size:
+                    notices.append(
+                        f"{label}: {v.strategy.key} cannot spend k = "
+                        f"{', '.join(map(str, short))} (less than its cheapest configuration)"
+                    )
             errors = dict.fromkeys(v.cost_error for v in done if v.cost_error)
             notices.extend(f"{label}: cost unknown: {e}" for e in errors)
             if done and not errors:  # which architecture fields came from the known-model table

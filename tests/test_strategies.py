@@ -194,9 +194,10 @@ def test_reward_difficulty_bins_by_held_out_probes_and_charges_them(tmp_path):
         np.testing.assert_allclose(g, w, atol=1e-12)
 
     run = make_run(tmp_path / "toy", toy_samples() + toy_samples_more())
-    t = simulate([run], "allocated:difficulty=reward,bins=2", ks=[1, 2, 4], bootstrap=20).table
-    t = t.set_index("k")
+    sim = simulate([run], "allocated:difficulty=reward,bins=2", ks=[1, 2, 4], bootstrap=20)
+    t = sim.table.set_index("k")
     assert np.isnan(t.loc[1, "accuracy"])  # one sample cannot pay for the probe and an answer
+    assert any("cannot spend k = 1 (" in n for n in sim.notices)
     assert (t.loc[[2, 4], "samples"] <= [2 + 1e-9, 4 + 1e-9]).all() and t["deployable"].all()
     with pytest.raises(ScalingError, match="probe=6"):
         strategy.__class__(difficulty="reward", probe=6).replay(Cache(pool, greedy), ks)
