@@ -648,20 +648,25 @@
     return [Math.log10(lo), Math.log10(Math.min(hi, 1.02))];
   }
 
+  // the selected budget: a dotted vertical line across the plot
+  function budgetLine(budget) {
+    return {
+      type: 'line',
+      xref: 'x',
+      yref: 'paper',
+      x0: budget,
+      x1: budget,
+      y0: 0,
+      y1: 1,
+      line: { color: GOLD, width: 2, dash: 'dot' },
+    };
+  }
+
   function frontierLayout(best, traces) {
     const shapes = [],
       annotations = [];
     if (best && onCostAxis()) {
-      shapes.push({
-        type: 'line',
-        xref: 'x',
-        yref: 'paper',
-        x0: best.budget,
-        x1: best.budget,
-        y0: 0,
-        y1: 1,
-        line: { color: GOLD, width: 2, dash: 'dot' },
-      });
+      shapes.push(budgetLine(best.budget));
       annotations.push({
         xref: 'x',
         yref: 'paper',
@@ -863,16 +868,7 @@
       });
     });
     if (best) {
-      shapes.push({
-        type: 'line',
-        xref: 'x',
-        yref: 'paper',
-        x0: best.budget,
-        x1: best.budget,
-        y0: 0,
-        y1: 1,
-        line: { color: GOLD, width: 2, dash: 'dot' },
-      });
+      shapes.push(budgetLine(best.budget));
     }
     return {
       font: FONT,
