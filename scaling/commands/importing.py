@@ -11,7 +11,6 @@ import inspect
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -159,7 +158,7 @@ def _command(kind: str):
 class _Kinds(TyperGroup):
     """The import kinds; an unknown kind is the importers' one-line error."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):
+    def resolve_command(self, ctx: typer.Context, args: list[str]):
         if args and not args[0].startswith("-") and args[0] not in self.commands:
             from scaling.importers import importer
 
