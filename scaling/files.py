@@ -30,12 +30,18 @@ import re
 import secrets
 import shutil
 import stat
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from scaling.errors import ScalingError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, published separately before Python 3.11
+    import tomli as tomllib
 
 LOCK_NAME = ".lock"
 STALE_UNLOCKED_S = 60.0  # a temporary folder with no lock file is stale after this long
@@ -62,6 +68,18 @@ def os_error(e: OSError, path: str | Path | None = None) -> ScalingError:
     where = path if path is not None else (e.filename or "file system")
     what = e.strerror or str(e).splitlines()[0] or type(e).__name__
     return ScalingError(f"{where}: {what}; {_FIXES.get(e.errno, 'check the path and rerun')}")
+
+
+def read_toml(path: str | Path, what: str) -> dict:
+    """The TOML file at ``path``; a one-line error naming it and ``what`` it should hold."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as e:
+        raise ScalingError(f"{path}: cannot read it ({e.strerror}); pass {what}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScalingError(f"{path}: not valid TOML ({e}); fix the file") from None
 
 
 def temp_path(target: Path) -> Path:

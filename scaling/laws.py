@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +27,7 @@ import pandas as pd
 
 from fit import FAMILIES, Backtest, Family, LawFit, backtest, fit_rows
 from scaling.errors import ArgumentError, ScalingError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # the same parser, published separately before Python 3.11
-    import tomli as tomllib
+from scaling.files import read_toml
 
 WIDTH = 80  # the summary fits a terminal this wide
 MAX_STARTS = 5000  # starting points (the product of the grid's lengths) one fit may take
@@ -311,15 +306,7 @@ def _check_values(
 def read_starts(grid_file: str | Path, family: Family) -> Family:
     """``family`` with the starting values of ``grid_file`` (TOML: parameter = number or list)."""
     path = Path(grid_file)
-    try:
-        with open(path, "rb") as fh:
-            spec = tomllib.load(fh)
-    except OSError as e:
-        raise ScalingError(
-            f"{path}: cannot read it ({e.strerror}); pass a TOML file of starting values"
-        ) from None
-    except tomllib.TOMLDecodeError as e:
-        raise ScalingError(f"{path}: not valid TOML ({e}); fix the file") from None
+    spec = read_toml(path, "a TOML file of starting values")
     params = {p.name: p for p in family.params}
     grids: dict[str, tuple[float, ...]] = {}
     for key, value in spec.items():

@@ -31,8 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from in_process import cli
 
-from scaling.cli import main
 from scaling.errors import ScalingError
 from scaling.importers import ImportOptions, import_run
 from scaling.paths import data_dir
@@ -65,17 +65,6 @@ def assert_intact(before: dict[str, str], root: Path) -> None:
 
 def temps(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if TEMP.match(p.name))
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    """The CLI in-process: (exit status, stdout, stderr)."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def scaling(*args, limits: dict[int, int] | None = None, **kw) -> subprocess.CompletedProcess:

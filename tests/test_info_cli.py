@@ -9,24 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from in_process import cli
 
-from scaling.cli import main
 from scaling.paths import data_dir, default_runs
 from scaling.store import Run
 
 RAW = Path(__file__).resolve().parents[2] / "shared" / "data"
 RUNS = data_dir() / "runs"
-
-
-def cli(capsys, *args):
-    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    try:
-        main(list(map(str, args)))
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def info_json(capsys, *runs):

@@ -8,26 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from in_process import cli
 
 from fit import FAMILIES, fit_law, fit_rows
-from scaling.cli import main
 from scaling.errors import ArgumentError, ScalingError
 from scaling.laws import fit_table
 
 # Besiroglu et al. 2024's refit of Chinchilla (E, A, alpha, B, beta)
 BESIROGLU = (1.8172, 482.01, 0.3478, 2085.43, 0.3658)
 FIXTURE = Path(__file__).parent / "fixtures" / "training_runs.csv"  # 80 rows of that law
-
-
-def cli(capsys, *args):
-    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    try:
-        main(list(map(str, args)))
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def chinchilla_table(m: int = 245, noise: float = 0.005, seed: int = 0) -> pd.DataFrame:

@@ -7,23 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from in_process import cli
 
-from scaling.cli import main
 from scaling.edits import set_fields
 from scaling.errors import ArgumentError, ScalingError
 from scaling.importers import ImportOptions, import_run
 from scaling.simulate import simulate
 from scaling.store import Run
-
-
-def cli(capsys, *args):
-    try:
-        main(list(map(str, args)))
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def files(path: Path) -> dict[str, bytes]:

@@ -24,7 +24,6 @@ tokens at p_out and the tokens its reward model scored at r_in (or the hourly pr
 from __future__ import annotations
 
 import functools
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,13 +33,9 @@ import numpy as np
 from scaling.costs.base import CostModel, Usage, Workload, completion
 from scaling.costs.gpu_seconds import seconds_per_token
 from scaling.errors import ScalingError
+from scaling.files import read_toml
 from scaling.manifest import Manifest
 from scaling.models import canonical
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # the same parser, published separately before Python 3.11
-    import tomli as tomllib
 
 TOKEN_PRICES = ("input_per_mtok", "output_per_mtok")
 
@@ -64,15 +59,7 @@ def _price(path: Path, where: str, value: Any) -> float:
 @functools.lru_cache(maxsize=16)
 def _load(path: Path, stamp: int) -> Prices:
     del stamp  # the file's modification time: a changed file is read again
-    try:
-        with open(path, "rb") as fh:
-            spec = tomllib.load(fh)
-    except OSError as e:
-        raise ScalingError(
-            f"{path}: cannot read it ({e.strerror}); pass a TOML price table (docs/prices.toml)"
-        ) from None
-    except tomllib.TOMLDecodeError as e:
-        raise ScalingError(f"{path}: not valid TOML ({e}); fix the file") from None
+    spec = read_toml(path, "a TOML price table (docs/prices.toml)")
     unknown = sorted(set(spec) - {"models", "gpu"})
     if unknown:
         raise ScalingError(f"{path}: unknown table {unknown[0]!r}; use [models.NAME] and [gpu]")
