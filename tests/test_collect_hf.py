@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from tiny_models import (
     collect_config,
     questions,
     samples_of,
+    scaling_process,
 )
 
 from collect.backends.base import Sampling
@@ -38,20 +37,6 @@ pytest_plugins = ["collect_fixtures"]
 
 N_PROBLEMS = 6
 TOTAL = N_PROBLEMS * (SAMPLES + 1)  # + one greedy sample per problem
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-
-
-def _scaling(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "scaling", *args],
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +176,7 @@ def test_the_grader_is_recorded_and_used(tiny, tmp_path):
 
 def test_cli_collect_grades_scores_stores_and_simulates(tiny, reference_run, tmp_path):
     out = tmp_path / "run"
-    proc = _scaling(*cli_args(tiny, out), "--format", "json")
+    proc = scaling_process(*cli_args(tiny, out), "--format", "json")
     stdout, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 0, stderr
     summary = json.loads(stdout)
@@ -242,7 +227,7 @@ def test_cli_collect_grades_scores_stores_and_simulates(tiny, reference_run, tmp
     strategies = set(table["strategy"])
     assert {"pass", "majority", "best_of_n", "weighted_majority", "greedy"} <= strategies
     assert table["k"].max() == SAMPLES
-    sim = _scaling("simulate", str(out), "--bootstrap", "100", "--format", "csv")
+    sim = scaling_process("simulate", str(out), "--bootstrap", "100", "--format", "csv")
     sim_out, sim_err = sim.communicate(timeout=600)
     assert sim.returncode == 0, sim_err
     assert {"majority", "weighted_majority"} <= set(pd.read_csv(io.StringIO(sim_out))["strategy"])
@@ -268,7 +253,7 @@ def _wait_for_shard(proc: subprocess.Popen, out: Path, timeout: float = 600) -> 
 
 def test_sigkill_then_resume_equals_an_uninterrupted_run(tiny, reference_run, tmp_path):
     out = tmp_path / "run"
-    proc = _scaling(*cli_args(tiny, out))
+    proc = scaling_process(*cli_args(tiny, out))
     _wait_for_shard(proc, out)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
@@ -286,7 +271,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tiny, reference_run, tm
 
 def test_ctrl_c_writes_finished_samples_and_exits_cleanly(tiny, reference_run, tmp_path):
     out = tmp_path / "run"
-    proc = _scaling(*cli_args(tiny, out))
+    proc = scaling_process(*cli_args(tiny, out))
     _wait_for_shard(proc, out)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=600)

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -22,6 +21,7 @@ from tiny_models import (
     collect_config,
     questions,
     samples_of,
+    scaling_process,
 )
 
 from collect.backends.base import Sampling, Unit
@@ -37,22 +37,6 @@ pytestmark = pytest.mark.vllm
 N_PROBLEMS = 6
 TOTAL = N_PROBLEMS * (SAMPLES + 1)
 VLLM = ["--backend", "vllm", "--dtype", "float32"]
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-
-
-def _scaling(*args: str) -> subprocess.Popen:
-    """``python -m scaling ARGS`` in a session of its own (with vLLM's engine processes)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "scaling", *args],
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
 
 
 def _vllm_args(tiny, out, *extra: str) -> list[str]:
@@ -151,7 +135,7 @@ def test_cli_collect_with_a_vllm_prm_grades_scores_stores_and_simulates(
     tiny, vllm_reference, tmp_path
 ):
     out = tmp_path / "run"
-    proc = _scaling(*_vllm_args(tiny, out, "--reward-backend", "vllm", "--format", "json"))
+    proc = scaling_process(*_vllm_args(tiny, out, "--reward-backend", "vllm", "--format", "json"))
     stdout, stderr = proc.communicate(timeout=900)
     assert proc.returncode == 0, stderr
     summary = json.loads(stdout)
@@ -172,7 +156,7 @@ def test_cli_collect_with_a_vllm_prm_grades_scores_stores_and_simulates(
     for a, b in zip(got["step_rewards"], want["step_rewards"], strict=True):
         assert len(a) == len(b) and np.allclose(a, b, atol=1e-4)
 
-    sim = _scaling("simulate", str(out), "--bootstrap", "0", "--format", "csv")
+    sim = scaling_process("simulate", str(out), "--bootstrap", "0", "--format", "csv")
     sim_out, sim_err = sim.communicate(timeout=600)
     assert sim.returncode == 0, sim_err
     strategies = set(pd.read_csv(io.StringIO(sim_out))["strategy"])
@@ -191,7 +175,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(
     tiny, vllm_policy, vllm_reference, tmp_path
 ):
     out = tmp_path / "run"
-    proc = _scaling(*_vllm_args(tiny, out, "--reward-backend", "hf", "--flush-every", "4"))
+    proc = scaling_process(*_vllm_args(tiny, out, "--reward-backend", "hf", "--flush-every", "4"))
     _wait_for_shard(proc, out)
     os.killpg(proc.pid, signal.SIGKILL)  # the command and its engine processes, at once
     proc.communicate(timeout=60)

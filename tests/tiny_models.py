@@ -11,7 +11,10 @@ the paths. Every random step is seeded.
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -241,6 +244,19 @@ def collect_config(paths: dict[str, Path], out: Path, **overrides):
         **overrides,
     }
     return CollectConfig(**options)
+
+
+def scaling_process(*args: str) -> subprocess.Popen:
+    """``python -m scaling ARGS`` in a session of its own (so a test can signal it and any
+    engine processes it starts), offline, one thread per process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "scaling", *args],
+        env={**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def cli_args(paths: dict[str, Path], out: Path, *extra: str) -> list[str]:
