@@ -44,7 +44,8 @@ from fit.results import percentile_interval
 from scaling.costs import CostModel, Usage, Workload, cost_model
 from scaling.defaults import BOOTSTRAP
 from scaling.errors import ArgumentError, ScalingError
-from scaling.estimators import AGGREGATIONS, Pool, aggregate_step_rewards
+from scaling.estimators import AGGREGATIONS, Pool, aggregate_step_rewards, compiling
+from scaling.estimators.threads import cores
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
 from scaling.store import Run
@@ -147,13 +148,17 @@ def simulate(
         loaded = load_runs(runs, agg=agg, seed=seed, mc_samples=mc_samples)
     notices: list[str] = []
     results: list[tuple[RunData, _Values]] = []
+    said: list[list[str]] = [[] for _ in loaded]  # what planning says of each run
+    plans = [_plan(data, wanted, words) for data, words in zip(loaded, said, strict=True)]
+    compiling.start((k for plan in plans for s in plan for k in s.kernels), cores())
     with _progress(progress, len(loaded)) as advance:
-        for data in loaded:
+        for data, plan, words in zip(loaded, plans, said, strict=True):
             label = data.label
             notices.extend(data.notices)
             run_ks = _ks(ks, data, notices)
+            notices.extend(words)
             done = []
-            for strategy in _plan(data, wanted, notices):
+            for strategy in plan:
                 advance(f"{label}: {strategy.key}", 0)
                 done.append(_evaluate(data, strategy, run_ks, model))
             for v in done:  # a budget below every configuration of an allocation

@@ -420,3 +420,11 @@ def majority_at_k(pool: Pool, ks: np.ndarray) -> np.ndarray:
         rows = np.arange(pool.n_problems)
         over_rows(_majority_kernel, rows, m[order], q[order], offsets, n, z, ks, lf, out)
     return out
+
+
+KERNELS = (_majority_kernel,)  # compiled on first use (see ``scaling.estimators.compiling``)
+
+
+def warm(pool: Pool, ks: np.ndarray) -> None:
+    """Compile (and cache) ``KERNELS`` by replaying ``pool``."""
+    majority_at_k(pool, ks)

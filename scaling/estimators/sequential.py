@@ -598,3 +598,15 @@ def replay_votes(
             seeds, lead_value, alpha, thr, values, samples, values_var, samples_var,
         )  # fmt: skip
     return Sequential(values, samples, values_var, samples_var, exact)
+
+
+KERNELS = (_exact_kernel,)  # compiled on first use (see ``scaling.estimators.compiling``);
+# the Monte Carlo walks (problems too large for the exact program) compile when first needed
+
+
+def warm(pool: Pool, ks: np.ndarray) -> None:
+    """Compile (and cache) ``KERNELS`` by replaying ``pool`` with the confidence rule."""
+    weight = np.ones(len(pool.correct))
+    replay_votes(
+        pool, ks, weight, lead=None, confidence=0.95, mc_samples=2, seed=0, exact_cells=EXACT_CELLS
+    )

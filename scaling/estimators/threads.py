@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from scaling.estimators.compiling import wait
+
 
 def cores() -> int:
     """CPU cores this process may use."""
@@ -18,7 +20,9 @@ def cores() -> int:
 
 def over_rows(kernel: Callable[..., None], rows: np.ndarray, *args) -> None:
     """Call ``kernel(chunk, *args)`` for chunks of ``rows``; the kernel writes its rows' results
-    into arrays in ``args`` (disjoint per chunk). Small chunks keep the cores evenly busy."""
+    into arrays in ``args`` (disjoint per chunk). Small chunks keep the cores evenly busy. A
+    kernel a helper process is compiling is waited for (``compiling.wait``)."""
+    wait(kernel)
     workers = min(cores(), len(rows))
     if workers <= 1:
         kernel(rows, *args)

@@ -244,3 +244,11 @@ def weighted_majority_at_k(
     values[closed] = closed_values[closed]
     variances[closed] = 0.0
     return values, variances
+
+
+KERNELS = (_weighted_kernel,)  # compiled on first use (see ``scaling.estimators.compiling``)
+
+
+def warm(pool: Pool, ks: np.ndarray) -> None:
+    """Compile (and cache) ``KERNELS`` by replaying ``pool``."""
+    weighted_majority_at_k(pool, ks)

@@ -81,6 +81,11 @@ class Allocated(Strategy):
         """Oracle bins use the answers; level and reward bins do not."""
         return self.difficulty != "oracle"
 
+    @property
+    def kernels(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The compiled kernels of the strategies it allocates among."""
+        return tuple(dict.fromkeys(k for s in self.members() for k in s.kernels))
+
     def members_names(self) -> list[str]:
         return [n.strip() for n in self.among.split("+") if n.strip()]
 

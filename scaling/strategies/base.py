@@ -83,6 +83,7 @@ class Strategy(ABC):
     greedy: ClassVar[bool] = False  # uses the temperature-0 sample (k = 1) instead of the pool
     adaptive: ClassVar[bool] = False  # stops early: draws E[K] <= k samples, k is its cap
     defaults: ClassVar[dict[str, object] | None] = {}  # its default instance (None: none)
+    kernels: ClassVar[tuple[str, ...]] = ()  # estimator modules with compiled kernels it runs
 
     @property
     def deployable(self) -> bool:

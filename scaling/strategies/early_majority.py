@@ -25,6 +25,7 @@ class EarlyMajority(EarlyStopping):
     label = "es-maj"
     title = "early-stopping majority (adaptive consistency)"
     needs = frozenset({"clusters"})
+    kernels = ("sequential",)
     estimator = "exact or Monte Carlo"
     defaults = {"confidence": 0.95}
 

@@ -24,6 +24,7 @@ class EarlyWeightedMajority(EarlyStopping):
     label = "es-wmaj"
     title = "early-stopping weighted majority"
     needs = frozenset({"clusters", "rewards"})
+    kernels = ("sequential",)
     estimator = "exact or Monte Carlo"
     defaults = None  # its lead is in the reward model's units: no default fits every one
 

@@ -20,6 +20,7 @@ class Majority(Strategy):
     label = "maj"
     title = "majority vote"
     needs = frozenset({"clusters"})
+    kernels = ("majority",)
 
     def replay(self, cache: Cache, ks: np.ndarray) -> Replay:
         return self.fixed_size(cache, ks, majority_at_k(cache.pool, ks))

@@ -20,6 +20,7 @@ class WeightedMajority(Strategy):
     label = "wmaj"
     title = "weighted majority (votes weighted by reward)"
     needs = frozenset({"clusters", "rewards"})
+    kernels = ("weighted",)
     estimator = "exact or Monte Carlo"
 
     def replay(self, cache: Cache, ks: np.ndarray) -> Replay:
