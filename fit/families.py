@@ -13,6 +13,7 @@ Each family also records how its source fits it (``space``, ``loss``, ``delta``,
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -57,6 +58,17 @@ class Family:
 
     def __call__(self, *args: np.ndarray) -> np.ndarray:
         return self.fn(*args)
+
+    def __reduce__(self) -> tuple[Callable[[str], Family], tuple[str]]:
+        """Pickled by name (its formula is code), so only a family of ``FAMILIES`` pickles."""
+        if FAMILIES.get(self.name) is not self:
+            raise pickle.PicklingError(f"family {self.name!r} is not in FAMILIES")
+        return registered, (self.name,)
+
+
+def registered(name: str) -> Family:
+    """The family of ``FAMILIES`` called ``name``."""
+    return FAMILIES[name]
 
 
 def _sigmoid(t: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 import pyarrow.compute as pc
@@ -33,8 +33,10 @@ from fit import (
 from scaling.curves import Curve
 from scaling.errors import ArgumentError
 from scaling.store import Run
+from scaling.workers import run_all
 
 LAWS = ("auto", *CURVE_FAMILIES, "beta")
+PRELOAD = ("fit.law",)  # what the worker processes import ahead
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,24 @@ def counts(run: Run) -> tuple[np.ndarray, np.ndarray]:
     return g["correct_count"].to_numpy().astype(float), g["correct_sum"].to_numpy().astype(float)
 
 
+def fit_families(
+    datasets: dict[str, list[Dataset]],
+    delta: float,
+    point: dict[str, list[LawFit]] | None = None,
+    workers: int = 1,
+) -> dict[str, list[LawFit]]:
+    """``fit_laws`` of each family on its data sets (with ``point``: only the replicates,
+    from those fits), a family per job on ``workers`` processes, the largest first."""
+    names = sorted(datasets, key=lambda n: -sum(map(_size, datasets[n])))
+    jobs = [partial(fit_laws, n, datasets[n], delta=delta, point=point and point[n]) for n in names]
+    return dict(zip(names, run_all(jobs, workers, preload=PRELOAD), strict=True))
+
+
+def _size(d: Dataset) -> int:
+    """The points a fit of ``d`` solves, its replicates included."""
+    return np.size(d.y) * (1 + (0 if d.replicates is None else len(np.atleast_2d(d.replicates))))
+
+
 def fit_curves(
     curves: list[Curve],
     runs: dict[tuple[str, str], Run],
@@ -135,19 +155,26 @@ def fit_curves(
     seed: int,
     notes: list[str],
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> list[CurveFit]:
     """Fit, choose and backtest a law per curve (curves with fewer than 3 design budgets get
-    none); ``runs`` maps (data set, run label) to the run, for the Beta forecast of coverage."""
+    none); ``runs`` maps (data set, run label) to the run, for the Beta forecast of coverage;
+    ``workers`` processes fit the families side by side."""
     check_law(law)
     fittable = [i for i, c in enumerate(curves) if np.unique(c.k).size >= 3]
     data = {i: curve_data(curves[i]) for i in fittable}
     fits: dict[int, dict[str, LawFit]] = {i: {} for i in range(len(curves))}
-    for name, family in CURVE_FAMILIES.items():  # point fits of every family: AIC, fallback
-        group = [i for i in fittable if len(curves[i].k) > len(family.params)]
-        if group:
-            points = [Dataset(data[i].x, data[i].y, data[i].sigma) for i in group]
-            for i, f in zip(group, fit_laws(family, points, delta=delta), strict=True):
-                fits[i][name] = f
+    groups = {  # point fits of every family: AIC, fallback
+        name: [i for i in fittable if len(curves[i].k) > len(family.params)]
+        for name, family in CURVE_FAMILIES.items()
+    }
+    groups = {name: group for name, group in groups.items() if group}
+    points = {
+        n: [Dataset(data[i].x, data[i].y, data[i].sigma) for i in g] for n, g in groups.items()
+    }
+    for name, found in fit_families(points, delta, workers=workers).items():
+        for i, f in zip(groups[name], found, strict=True):
+            fits[i][name] = f
     chosen = {i: ("", "fewer than 3 budgets: no curve") for i in range(len(curves))}
     coverage = {
         i: runs[curves[i].dataset, curves[i].run]
@@ -169,15 +196,19 @@ def fit_curves(
             chosen[i] = (law, f"--law {law}")
     if progress is not None:
         progress("fitted every family; chose one per curve")
-    for name in CURVE_FAMILIES:  # bootstrap the chosen laws, all curves of a family at once
-        group = [i for i in fittable if chosen[i][0] == name]
-        if group:
-            point = [fits[i][name] for i in group]
-            refits = fit_laws(name, [data[i] for i in group], delta=delta, point=point)
-            for i, f in zip(group, refits, strict=True):
-                fits[i][name] = f
-        if progress is not None:
-            progress(f"bootstrapped {name} ({len(group)} curves)")
+    groups = {name: [i for i in fittable if chosen[i][0] == name] for name in CURVE_FAMILIES}
+    groups = {name: group for name, group in groups.items() if group}
+    refits = fit_families(  # bootstrap the chosen laws, all curves of a family at once
+        {n: [data[i] for i in g] for n, g in groups.items()},
+        delta,
+        point={n: [fits[i][n] for i in g] for n, g in groups.items()},
+        workers=workers,
+    )
+    for name, found in refits.items():
+        for i, f in zip(groups[name], found, strict=True):
+            fits[i][name] = f
+    if progress is not None:
+        progress(f"bootstrapped the chosen laws ({sum(map(len, groups.values()))} curves)")
     return [
         CurveFit(
             fits=fits[i],

@@ -19,24 +19,26 @@ graders that need no pool, run in-process.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import re
 import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from scaling.graders import DEFAULT, Grader, get_grader
 from scaling.graders.base import braced, normalize_answer
 from scaling.progress import progress_bar
+from scaling.workers import kill
+from scaling.workers import pool as workers_pool
 
 INPROCESS_MAX = 400  # distinct answers up to which grading stays in-process (saves pool startup)
 CHUNK = 32  # answers per pool task
 _GRACE = 2.0  # seconds the parent adds to a task's deadline for scheduling and transfer
+PRELOAD = ("scaling.grading", "scaling.graders.symbolic", "math_verify")  # once, in the server
 
 
 @dataclass(frozen=True)
@@ -140,36 +142,6 @@ def _tasks(groups: list[tuple[str | None, tuple[str, ...]]]) -> list[_Task]:
     return tasks
 
 
-_POOL: dict[int, ProcessPoolExecutor] = {}  # one warm pool per size, reused across calls
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool of ``workers`` processes, kept warm for later calls.
-
-    On POSIX the workers fork from a server that has imported math-verify and the main module
-    once (``forkserver``), so starting a pool is cheap and safe in a threaded parent."""
-    if workers not in _POOL:
-        if os.name == "posix":
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(
-                ["__main__", "scaling.grading", "scaling.graders.symbolic", "math_verify"]
-            )
-        else:
-            ctx = multiprocessing.get_context("spawn")
-        _POOL[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-    return _POOL[workers]
-
-
-def _kill(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool whose worker hangs: terminate its processes, then shut it down."""
-    for size, known in list(_POOL.items()):
-        if known is pool:
-            del _POOL[size]
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
-        proc.kill()
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
 def _run_pool(
     groups: list[tuple[str | None, tuple[str, ...]]],
     timeout: float,
@@ -210,7 +182,7 @@ def _run_pool(
             advance(1)
 
     while pending:
-        pool = _pool(workers)
+        pool = workers_pool(workers, PRELOAD)
         inflight: dict[Future, tuple[_Task, float]] = {}
         failed: list[tuple[_Task, bool]] = []
         while (pending or inflight) and not failed:
@@ -237,7 +209,7 @@ def _run_pool(
                 retry(task, crashed)
             gone = {id(task) for task, _ in failed}
             pending.extendleft(t for t, _ in inflight.values() if id(t) not in gone)
-            _kill(pool)
+            kill(pool)
     return results
 
 

@@ -220,6 +220,7 @@ def fit_runs(
     level: float = 0.95,
     delta: float = 1e-3,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> FitReport:
     """Replay ``runs``, fit laws, find the frontier and the compute-optimal size.
 
@@ -230,7 +231,9 @@ def fit_runs(
     strategy)); ``cost``: a cost model of ``scaling.costs``, or several (``"paper,kinetics"``):
     the report is under the first, and ``comparisons`` compares it with the same fit under each
     other one, on its own default budget grid (``scaling.cost_comparison``); ``progress``: a
-    callable taking a status line.
+    callable taking a status line; ``workers``: processes that fit the curve families side by
+    side (above 1, a script calling this needs the ``if __name__ == "__main__":`` guard that
+    Python's process pools ask of their main module).
     """
     check_law(law)
     model, *others = parse_costs(cost)
@@ -243,6 +246,8 @@ def fit_runs(
         raise ArgumentError("delta", delta, "the Huber delta must be a positive number")
     if not 0 < level < 1:
         raise ArgumentError("level", level, "the interval level must be between 0 and 1")
+    if workers < 1:
+        raise ArgumentError("workers", workers, "must be 1 (this process) or more")
     grid = None if budgets is None else check_budgets(np.asarray(budgets, dtype=float))
     groups: dict[str, list[Run]] = {}
     for r in runs:
@@ -289,7 +294,7 @@ def fit_runs(
     curves = build_curves(table, reps, methods)
     fits = fit_curves(
         curves, by_name, law=law, delta=delta, bootstrap=bootstrap, seed=seed, notes=notes,
-        progress=progress,
+        progress=progress, workers=workers,
     )  # fmt: skip
     grids = {}
     for ds in groups:
@@ -373,7 +378,7 @@ def fit_runs(
         alternative = fit_runs(
             runs, strategies=wanted, include_oracle=include_oracle, budgets=None, law=law,
             compare=compare, cost=other, bootstrap=bootstrap, seed=seed, level=level,
-            delta=delta, progress=progress,
+            delta=delta, progress=progress, workers=workers,
         )  # fmt: skip
         report.comparisons.append(compare_costs(report, alternative))
     return report

@@ -17,6 +17,7 @@ from scaling.commands.options import (
     Runs,
     Seed,
     Strategies,
+    Workers,
     chosen_costs,
 )
 from scaling.defaults import BOOTSTRAP
@@ -37,6 +38,7 @@ def explore(
     intensity: Intensity = None,
     bootstrap: Bootstrap = BOOTSTRAP,
     seed: Seed = 0,
+    workers: Workers = None,
     screenshot: Annotated[
         Path | None,
         typer.Option(
@@ -50,6 +52,7 @@ def explore(
     from rich.console import Console
     from rich.table import Table
 
+    from scaling.estimators.threads import cores
     from scaling.explorer import explorer_frames, write_explorer
     from scaling.frontier import parse_budget_grid
 
@@ -66,6 +69,7 @@ def explore(
             cost=cost,
             bootstrap=bootstrap,
             seed=seed,
+            workers=cores() if workers is None else workers,
             budgets=grid,
             law=law,
             progress=lambda msg: bar.update(task, advance=1, description=msg),

@@ -24,6 +24,7 @@ from scaling.commands.options import (
     Runs,
     Seed,
     Strategies,
+    Workers,
     chosen_costs,
 )
 from scaling.defaults import BOOTSTRAP
@@ -318,6 +319,7 @@ def fit(
     intensity: Intensity = None,
     bootstrap: Bootstrap = BOOTSTRAP,
     seed: Seed = 0,
+    workers: Workers = None,
     delta: Annotated[float, typer.Option("--huber-delta", help="Huber loss delta.")] = 1e-3,
     details: Annotated[
         bool, typer.Option("--details", help="Also print the fitted laws and every notice.")
@@ -326,6 +328,7 @@ def fit(
     """The compute-optimal frontier of deployable strategies, N_opt(C) and claims."""
     from rich.console import Console
 
+    from scaling.estimators.threads import cores
     from scaling.frontier import parse_budget_grid, parse_compare
     from scaling.report import fit_runs
 
@@ -350,6 +353,7 @@ def fit(
             cost=models,
             bootstrap=bootstrap,
             seed=seed,
+            workers=cores() if workers is None else workers,
             delta=delta,
             progress=lambda msg: bar.update(task, advance=1, description=msg),
         )

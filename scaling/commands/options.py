@@ -70,3 +70,9 @@ Bootstrap = Annotated[
     ),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of bootstrap and Monte Carlo.")]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", help="Processes fitting the laws side by side (default: one per core)."
+    ),
+]

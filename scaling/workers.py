@@ -1,0 +1,58 @@
+"""Worker processes for independent jobs, kept warm across calls: one pool per size.
+
+On POSIX the workers fork from a server process (``forkserver``) that imports the main module
+and the modules named by the first pool's ``preload`` once, so a pool starts cheaply and safely
+in a threaded parent; elsewhere they are spawned. ``run_all`` runs jobs (picklable callables
+without arguments) on a pool and returns their results in order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes, kept warm for later calls."""
+    if workers not in _POOLS:
+        if os.name == "posix":
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["__main__", *preload])
+        else:
+            ctx = multiprocessing.get_context("spawn")
+        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return _POOLS[workers]
+
+
+def kill(executor: ProcessPoolExecutor) -> None:
+    """Stop a pool (one whose worker hangs or died): kill its processes, then shut it down."""
+    for size, known in list(_POOLS.items()):
+        if known is executor:
+            del _POOLS[size]
+    for proc in list((getattr(executor, "_processes", None) or {}).values()):
+        proc.kill()
+    executor.shutdown(wait=True, cancel_futures=True)
+
+
+def run_all(jobs: Sequence[Callable[[], T]], workers: int, preload: Sequence[str] = ()) -> list[T]:
+    """Each job's result, in order: on ``workers`` processes (largest jobs first is the
+    caller's order), or here one after the other when ``workers`` < 2, for a single job, or when
+    the pool cannot start or breaks. An exception raised by a job is raised here."""
+    if workers < 2 or len(jobs) < 2:
+        return [job() for job in jobs]
+    try:
+        executor = pool(workers, preload)
+        futures = [executor.submit(job) for job in jobs]
+        return [f.result() for f in futures]
+    except (OSError, BrokenProcessPool):
+        if workers in _POOLS:
+            kill(_POOLS[workers])
+        return [job() for job in jobs]

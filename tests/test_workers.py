@@ -1,0 +1,73 @@
+"""Worker processes: results in order, the same as in-process, errors raised here; the curve
+families fitted on workers give the report fitted here, to the bit."""
+
+from __future__ import annotations
+
+import pickle
+from functools import partial
+
+import numpy as np
+import pytest
+
+from fit import FAMILIES, Family, Param
+from scaling import workers
+from scaling.estimators.threads import cores
+from scaling.paths import default_runs
+from scaling.report import fit_runs
+from scaling.store import open_runs
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _fail(x: int) -> int:
+    raise ValueError(f"job {x} failed")
+
+
+def test_run_all_keeps_the_order_and_the_results():
+    jobs = [partial(_square, x) for x in range(7)]
+    assert workers.run_all(jobs, 2) == [x * x for x in range(7)]
+    assert workers.run_all(jobs, 1) == [x * x for x in range(7)]
+    assert workers.run_all(jobs[:1], 4) == [0]
+    assert workers.run_all([], 4) == []
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_a_failing_job_raises_its_error_here(n):
+    with pytest.raises(ValueError, match="job 3 failed"):
+        workers.run_all([partial(_square, 2), partial(_fail, 3)], n)
+
+
+def test_a_pool_that_cannot_start_runs_the_jobs_here(monkeypatch):
+    def no_pool(*_, **__):
+        raise OSError("no processes")
+
+    monkeypatch.setattr(workers, "pool", no_pool)
+    assert workers.run_all([partial(_square, 3), partial(_square, 4)], 2) == [9, 16]
+
+
+def test_registered_families_pickle_by_name_and_others_refuse():
+    for family in FAMILIES.values():
+        assert pickle.loads(pickle.dumps(family)) is family
+    own = Family(
+        "own", "err = a", ("x",), (Param("a", (0.0, 1.0), (0.5,)),), lambda x, a: a + 0 * x
+    )
+    with pytest.raises(pickle.PicklingError, match="not in FAMILIES"):
+        pickle.dumps(own)
+
+
+@pytest.mark.skipif(cores() < 2, reason="worker processes need a second core")
+def test_the_report_is_the_same_on_worker_processes():
+    runs = open_runs(default_runs())
+    here = fit_runs(runs, bootstrap=30, seed=4, workers=1)
+    there = fit_runs(runs, bootstrap=30, seed=4, workers=2)
+    assert here.frontier.equals(there.frontier)
+    assert len(here.fits) == len(there.fits)
+    for a, b in zip(here.fits, there.fits, strict=True):
+        assert a.chosen == b.chosen and sorted(a.fits) == sorted(b.fits)
+        for name in a.fits:
+            assert np.array_equal(a.fits[name].params, b.fits[name].params)
+            assert np.array_equal(
+                a.fits[name].boot_params, b.fits[name].boot_params, equal_nan=True
+            )
