@@ -2,7 +2,8 @@
 
 A strategy is a small frozen dataclass: class attributes declare its name, short label, what it
 needs from a run (answer clusters, rewards, a temperature-0 sample), whether it needs an oracle
-verifier (the reference answer: then it is not deployable), and how it is estimated; instance
+verifier (the reference answer: then it is not deployable), how it is estimated and which
+estimator modules' compiled kernels its replay runs (compiled ahead on a fresh cache); instance
 fields are its parameters (``early_majority(lead=2)`` is written ``early_majority:lead=2`` on the
 command line). ``replay`` maps a run's cached samples and budgets k to, per (problem, budget),
 the expected correctness, the expected number of policy samples drawn (the cost driver: k capped
