@@ -45,14 +45,20 @@ def kill(executor: ProcessPoolExecutor) -> None:
 def run_all(jobs: Sequence[Callable[[], T]], workers: int, preload: Sequence[str] = ()) -> list[T]:
     """Each job's result, in order: on ``workers`` processes (largest jobs first is the
     caller's order), or here one after the other when ``workers`` < 2, for a single job, or when
-    the pool cannot start or breaks. An exception raised by a job is raised here."""
+    the pool cannot start or breaks. An exception raised by a job is raised here; an interrupt
+    kills the pool's processes."""
     if workers < 2 or len(jobs) < 2:
         return [job() for job in jobs]
     try:
         executor = pool(workers, preload)
+    except OSError:
+        return [job() for job in jobs]
+    try:
         futures = [executor.submit(job) for job in jobs]
         return [f.result() for f in futures]
     except (OSError, BrokenProcessPool):
-        if workers in _POOLS:
-            kill(_POOLS[workers])
+        kill(executor)
         return [job() for job in jobs]
+    except KeyboardInterrupt:  # stop the jobs now, not when they finish
+        kill(executor)
+        raise

@@ -4,6 +4,8 @@ families fitted on workers give the report fitted here, to the bit."""
 from __future__ import annotations
 
 import pickle
+import signal
+import time
 from functools import partial
 
 import numpy as np
@@ -45,6 +47,23 @@ def test_a_pool_that_cannot_start_runs_the_jobs_here(monkeypatch):
 
     monkeypatch.setattr(workers, "pool", no_pool)
     assert workers.run_all([partial(_square, 3), partial(_square, 4)], 2) == [9, 16]
+
+
+def test_an_interrupt_stops_the_jobs_at_once():
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    start = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            workers.run_all([partial(time.sleep, 30), partial(time.sleep, 30)], 2)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.monotonic() - start < 10
+    assert 2 not in workers._POOLS
 
 
 def test_registered_families_pickle_by_name_and_others_refuse():
