@@ -19,6 +19,7 @@ from scaling.commands.options import (
     Strategies,
     Workers,
     chosen_costs,
+    chosen_workers,
 )
 from scaling.defaults import BOOTSTRAP
 from scaling.paths import resolve_runs
@@ -52,7 +53,6 @@ def explore(
     from rich.console import Console
     from rich.table import Table
 
-    from scaling.estimators.threads import cores
     from scaling.explorer import explorer_frames, write_explorer
     from scaling.frontier import parse_budget_grid
 
@@ -69,7 +69,7 @@ def explore(
             cost=cost,
             bootstrap=bootstrap,
             seed=seed,
-            workers=cores() if workers is None else workers,
+            workers=chosen_workers(workers),
             budgets=grid,
             law=law,
             progress=lambda msg: bar.update(task, advance=1, description=msg),

@@ -26,6 +26,7 @@ from scaling.commands.options import (
     Strategies,
     Workers,
     chosen_costs,
+    chosen_workers,
 )
 from scaling.defaults import BOOTSTRAP
 from scaling.errors import ArgumentError
@@ -328,7 +329,6 @@ def fit(
     """The compute-optimal frontier of deployable strategies, N_opt(C) and claims."""
     from rich.console import Console
 
-    from scaling.estimators.threads import cores
     from scaling.frontier import parse_budget_grid, parse_compare
     from scaling.report import fit_runs
 
@@ -353,7 +353,7 @@ def fit(
             cost=models,
             bootstrap=bootstrap,
             seed=seed,
-            workers=cores() if workers is None else workers,
+            workers=chosen_workers(workers),
             delta=delta,
             progress=lambda msg: bar.update(task, advance=1, description=msg),
         )

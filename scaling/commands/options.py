@@ -49,6 +49,13 @@ def chosen_costs(cost: str, intensity: float | None, several: bool = False) -> l
     return models
 
 
+def chosen_workers(workers: int | None) -> int:
+    """The processes of ``--workers``: one per core unless given."""
+    from scaling.estimators.threads import cores
+
+    return cores() if workers is None else workers
+
+
 Runs = Annotated[list[Path] | None, typer.Argument(help=RUNS_HELP)]
 Format = Annotated[str, typer.Option("--format", help=" | ".join(FORMATS))]
 Output = Annotated[Path | None, typer.Option("--output", help="Write here.")]
