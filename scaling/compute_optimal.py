@@ -19,16 +19,17 @@ grid, ``table`` lists the best size among the options there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fit import LawFit, OptimalSize, best_size_slope, cost_law, fit_law, fit_optimal_size
+from fit import Dataset, LawFit, OptimalSize, best_size_slope, cost_law, fit_optimal_size
 from fit.results import percentile_interval
 from scaling.curves import Curve, model_family
-from scaling.fitting import curve_data
+from scaling.fitting import curve_data, fittable
 from scaling.frontier import Options
 
 MISFIT = 3.0  # a law whose residuals exceed this many standard errors (RMS) is flagged
@@ -94,50 +95,64 @@ class ComputeOptimal:
         }
 
 
-def compute_optimal(
-    curves: list[Curve],
-    fits: list[Any],
-    options: Options,
-    *,
-    unit: str,
-    delta: float,
-    level: float,
-) -> list[ComputeOptimal]:
-    """One ``ComputeOptimal`` per (model family, strategy) of a data set's sampling curves with
-    three or more known sizes; ``curves`` and ``fits`` are the report's, ``options`` the data
-    set's (its ``members`` pick the curves)."""
+def joint_groups(curves: list[Curve], members: Sequence[int]) -> dict[tuple[str, str], list[int]]:
+    """The curves (indices among ``members``, one data set's) of each (model family, strategy)
+    that get a joint law: sampling curves with a known size and cost per sample and at least
+    three budgets, in families of three or more sizes."""
     groups: dict[tuple[str, str], list[int]] = {}
-    for j in options.members:
+    for j in members:
         c = curves[j]
         ok = np.isfinite(c.params) and c.params > 0 and np.isfinite(c.cost1) and c.cost1 > 0
-        if ok and not c.method and not c.adaptive and fits[j].law is not None:
+        if ok and not c.method and not c.adaptive and fittable(c):
             groups.setdefault((model_family(c.model), c.strategy), []).append(j)
+    return {
+        key: group
+        for key, group in sorted(groups.items())
+        if len({curves[j].params for j in group}) >= 3
+    }
+
+
+def joint_data(curves: list[Curve]) -> Dataset:
+    """The design points of every size of a group as one data set of errors with inputs N
+    (parameters) and k, and the bootstrap replicates they share."""
+    data = [curve_data(c) for c in curves]
+    n_rep = min(d.replicates.shape[0] for d in data)
+    return Dataset(
+        x={
+            "N": np.concatenate([np.full(c.k.size, c.params) for c in curves]),
+            "k": np.concatenate([c.k for c in curves]),
+        },
+        y=np.concatenate([d.y for d in data]),
+        sigma=np.concatenate([d.sigma for d in data]),
+        replicates=np.concatenate([d.replicates[:n_rep] for d in data], axis=1),
+    )
+
+
+def compute_optimal(
+    curves: list[Curve],
+    options: Options,
+    joints: dict[tuple[str, str], LawFit],
+    *,
+    unit: str,
+    level: float,
+) -> list[ComputeOptimal]:
+    """One ``ComputeOptimal`` per group of ``joint_groups`` of a data set's curves (the
+    report's ``curves``; ``options``, the data set's, pick them by ``members``), from its
+    joint law (``joints``: fitted to ``joint_data`` of the group, with its replicates)."""
+    if unit == "samples":
+        return []
     out = []
-    for (family, strategy), members in sorted(groups.items()):
-        if unit == "samples" or len({curves[j].params for j in members}) < 3:
-            continue
+    for (family, strategy), members in joint_groups(curves, options.members).items():
         cs = [curves[j] for j in members]
-        data = [curve_data(c) for c in cs]
-        n_rep = min(d.replicates.shape[0] for d in data)
-        n = np.concatenate([np.full(c.k.size, c.params) for c in cs])
-        k = np.concatenate([c.k for c in cs])
-        y = np.concatenate([d.y for d in data])
-        joint = fit_law(
-            "joint",
-            {"N": n, "k": k},
-            y,
-            sigma=np.concatenate([d.sigma for d in data]),
-            replicates=np.concatenate([d.replicates[:n_rep] for d in data], axis=1),
-            delta=delta,
-            level=level,
-        )
+        data = joint_data(cs)
+        n, k, y, sigma = data.x["N"], data.x["k"], data.y, data.sigma
+        joint = joints[family, strategy]
         g, h = cost_law([c.params for c in cs], [c.cost1 for c in cs])
         law = fit_optimal_size(
             joint.params.to_numpy(), joint.boot_params.to_numpy(), g=g, h=h, n_obs=joint.n_obs,
             level=level,
         )  # fmt: skip
         residual = joint.predict({"N": n, "k": k}) - y
-        sigma = np.concatenate([d.sigma for d in data])
         lo, hi = law.predict_interval(options.budgets)
         params = np.array([c.params for c in cs])
         acc = np.stack([_best_exact(c.points, c.draws, options.budgets)[0] for c in cs])

@@ -132,17 +132,27 @@ def fit_families(
     delta: float,
     point: dict[str, list[LawFit]] | None = None,
     workers: int = 1,
+    level: float = 0.95,
 ) -> dict[str, list[LawFit]]:
-    """``fit_laws`` of each family on its data sets (with ``point``: only the replicates,
-    from those fits), a family per job on ``workers`` processes, the largest first."""
+    """``fit_laws`` of each family on its data sets (of a family in ``point``: only the
+    replicates, from those fits), a family per job on ``workers`` processes, the largest
+    first."""
     names = sorted(datasets, key=lambda n: -sum(map(_size, datasets[n])))
-    jobs = [partial(fit_laws, n, datasets[n], delta=delta, point=point and point[n]) for n in names]
+    jobs = [
+        partial(fit_laws, n, datasets[n], delta=delta, level=level, point=(point or {}).get(n))
+        for n in names
+    ]
     return dict(zip(names, run_all(jobs, workers, preload=PRELOAD), strict=True))
 
 
 def _size(d: Dataset) -> int:
     """The points a fit of ``d`` solves, its replicates included."""
     return np.size(d.y) * (1 + (0 if d.replicates is None else len(np.atleast_2d(d.replicates))))
+
+
+def fittable(c: Curve) -> bool:
+    """Whether a curve gets a law: three or more design budgets."""
+    return np.unique(c.k).size >= 3
 
 
 def fit_curves(
@@ -154,34 +164,42 @@ def fit_curves(
     bootstrap: int,
     seed: int,
     notes: list[str],
+    level: float = 0.95,
     progress: Callable[[str], None] | None = None,
     workers: int = 1,
-) -> list[CurveFit]:
-    """Fit, choose and backtest a law per curve (curves with fewer than 3 design budgets get
+    alongside: dict[str, list[Dataset]] | None = None,
+) -> tuple[list[CurveFit], dict[str, list[LawFit]]]:
+    """Fit, choose and backtest a law per curve (curves without three design budgets get
     none); ``runs`` maps (data set, run label) to the run, for the Beta forecast of coverage;
-    ``workers`` processes fit the families side by side."""
+    ``level``: the laws' interval level; ``workers`` processes fit the families side by side.
+    ``alongside``: data sets of other families (by name, e.g. the joint laws), fitted with
+    their replicates on the same workers as the chosen laws' refits. Returns the curves' fits
+    and those of ``alongside``."""
     check_law(law)
-    fittable = [i for i, c in enumerate(curves) if np.unique(c.k).size >= 3]
-    data = {i: curve_data(curves[i]) for i in fittable}
+    alongside = alongside or {}
+    if set(alongside) & set(CURVE_FAMILIES):
+        raise ValueError(f"alongside: the curve families are fitted here ({sorted(alongside)})")
+    eligible = [i for i, c in enumerate(curves) if fittable(c)]
+    data = {i: curve_data(curves[i]) for i in eligible}
     fits: dict[int, dict[str, LawFit]] = {i: {} for i in range(len(curves))}
     groups = {  # point fits of every family: AIC, fallback
-        name: [i for i in fittable if len(curves[i].k) > len(family.params)]
+        name: [i for i in eligible if len(curves[i].k) > len(family.params)]
         for name, family in CURVE_FAMILIES.items()
     }
     groups = {name: group for name, group in groups.items() if group}
     points = {
         n: [Dataset(data[i].x, data[i].y, data[i].sigma) for i in g] for n, g in groups.items()
     }
-    for name, found in fit_families(points, delta, workers=workers).items():
+    for name, found in fit_families(points, delta, workers=workers, level=level).items():
         for i, f in zip(groups[name], found, strict=True):
             fits[i][name] = f
     chosen = {i: ("", "fewer than 3 budgets: no curve") for i in range(len(curves))}
     coverage = {
         i: runs[curves[i].dataset, curves[i].run]
-        for i in fittable
+        for i in eligible
         if curves[i].strategy == "pass" and (curves[i].dataset, curves[i].run) in runs
     }
-    for i in fittable:
+    for i in eligible:
         c = curves[i]
         if law == "beta" and i in coverage:
             chosen[i] = ("beta", "--law beta")
@@ -196,20 +214,24 @@ def fit_curves(
             chosen[i] = (law, f"--law {law}")
     if progress is not None:
         progress("fitted every family; chose one per curve")
-    groups = {name: [i for i in fittable if chosen[i][0] == name] for name in CURVE_FAMILIES}
+    groups = {name: [i for i in eligible if chosen[i][0] == name] for name in CURVE_FAMILIES}
     groups = {name: group for name, group in groups.items() if group}
     refits = fit_families(  # bootstrap the chosen laws, all curves of a family at once
-        {n: [data[i] for i in g] for n, g in groups.items()},
+        {**{n: [data[i] for i in g] for n, g in groups.items()}, **alongside},
         delta,
         point={n: [fits[i][n] for i in g] for n, g in groups.items()},
         workers=workers,
+        level=level,
     )
     for name, found in refits.items():
+        if name in alongside:
+            continue
         for i, f in zip(groups[name], found, strict=True):
             fits[i][name] = f
     if progress is not None:
-        progress(f"bootstrapped the chosen laws ({sum(map(len, groups.values()))} curves)")
-    return [
+        extra = "".join(f", {len(sets)} {name}" for name, sets in alongside.items())
+        progress(f"bootstrapped the chosen laws ({sum(map(len, groups.values()))} curves{extra})")
+    curve_fits = [
         CurveFit(
             fits=fits[i],
             chosen=chosen[i][0],
@@ -222,3 +244,4 @@ def fit_curves(
         )
         for i in range(len(curves))
     ]
+    return curve_fits, {name: refits[name] for name in alongside}

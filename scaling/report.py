@@ -22,7 +22,7 @@ import pandas as pd
 
 from fit import Allocation, Claim, allocate
 from fit.results import percentile_interval
-from scaling.compute_optimal import ComputeOptimal, compute_optimal
+from scaling.compute_optimal import ComputeOptimal, compute_optimal, joint_data, joint_groups
 from scaling.cost_comparison import CostComparison, compare_costs
 from scaling.costs import CostModel, parse_costs
 from scaling.curves import Curve, build_curves, design_ks, search_configurations
@@ -292,10 +292,20 @@ def fit_runs(
     table = pd.concat([t for t, _ in replayed.values()], ignore_index=True)
     reps = pd.concat([r for _, r in replayed.values()], ignore_index=True)
     curves = build_curves(table, reps, methods)
-    fits = fit_curves(
+    joint = {  # compute_optimal's joint laws, fitted beside the curves' refits
+        (ds, key): [curves[j] for j in group]
+        for ds in groups
+        if units[ds] != "samples"
+        for key, group in joint_groups(
+            curves, [i for i, c in enumerate(curves) if c.dataset == ds]
+        ).items()
+    }
+    fits, more = fit_curves(
         curves, by_name, law=law, delta=delta, bootstrap=bootstrap, seed=seed, notes=notes,
-        progress=progress, workers=workers,
+        level=level, progress=progress, workers=workers,
+        alongside={"joint": [joint_data(cs) for cs in joint.values()]} if joint else None,
     )  # fmt: skip
+    joints = dict(zip(joint, more.get("joint", []), strict=True))
     grids = {}
     for ds in groups:
         local = [c for c in curves if c.dataset == ds]
@@ -334,7 +344,10 @@ def fit_runs(
             )
         frontiers.append(frontier_table(local, opt, ranked, ds, units[ds], level=level))
         paretos.append(pareto_points(local, ranked))
-        optimal += compute_optimal(curves, fits, opt, unit=units[ds], delta=delta, level=level)
+        optimal += compute_optimal(
+            curves, opt, {key: f for (d, key), f in joints.items() if d == ds}, unit=units[ds],
+            level=level,
+        )  # fmt: skip
     claims = claims_at(curves, per_dataset, compare or [])
     allocations = [
         (c, allocation_gain(c, loaded[c.dataset], bootstrap=bootstrap, level=level))

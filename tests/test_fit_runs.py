@@ -15,7 +15,9 @@ from scipy.optimize import OptimizeWarning, curve_fit
 
 from fit import fit_law, pass_at_k
 from scaling.cli import main
+from scaling.compute_optimal import joint_data, joint_groups
 from scaling.curves import model_family
+from scaling.fitting import fit_curves
 from scaling.frontier import FRONTIER_COLUMNS, parse_budget_grid, parse_compare
 from scaling.paths import data_dir, default_runs
 from scaling.report import fit_runs
@@ -92,6 +94,26 @@ def test_compute_optimal_pythia_size(report):
     assert np.all((opt.table["lo"] <= opt.table["n_opt"]) & (opt.table["n_opt"] <= opt.table["hi"]))
     assert not opt.reliable  # the additive joint law cannot follow Pythia's coverage curves
     assert opt.slope_ci[0] <= opt.slope <= opt.slope_ci[1]
+
+
+def test_joint_law_is_the_fit_of_its_group(report):
+    """The joint law, fitted beside the curves' refits, is fit_law's on its group's points."""
+    (opt,) = report.optimal
+    members = report.options[opt.dataset].members
+    group = joint_groups(report.curves, members)[opt.family, opt.strategy]
+    data = joint_data([report.curves[j] for j in group])
+    direct = fit_law("joint", data.x, data.y, sigma=data.sigma, replicates=data.replicates)
+    np.testing.assert_array_equal(opt.joint.params, direct.params)
+    np.testing.assert_array_equal(opt.joint.boot_params, direct.boot_params)
+    assert opt.sizes == tuple(sorted({report.curves[j].params for j in group}))
+
+
+def test_alongside_is_for_other_families(report):
+    with pytest.raises(ValueError, match="curve families are fitted here"):
+        fit_curves(
+            report.curves, {}, law="auto", delta=1e-3, bootstrap=2, seed=0, notes=[],
+            alongside={"power": []},
+        )  # fmt: skip
 
 
 def test_claim_and_laws_json(report):

@@ -90,3 +90,7 @@ def test_the_report_is_the_same_on_worker_processes():
             assert np.array_equal(
                 a.fits[name].boot_params, b.fits[name].boot_params, equal_nan=True
             )
+    assert [o.label for o in here.optimal] == [o.label for o in there.optimal]
+    for a, b in zip(here.optimal, there.optimal, strict=True):  # the joint laws, on workers
+        assert np.array_equal(a.joint.params, b.joint.params)
+        assert np.array_equal(a.joint.boot_params, b.joint.boot_params, equal_nan=True)
