@@ -324,4 +324,11 @@ def test_a_branch_that_fills_the_context_is_closed_as_a_leaf(width, context, see
             and len(expander.prompt(tree, leaf.parent)) + leaf.tokens >= context
         ]
         assert tree.capped == len(capped)
-    assert sum(t.capped for t in trees) > 0 or context > 50
+
+
+def test_a_tight_context_caps_branches():
+    """The property above is not vacuous: with little context some branch reaches the cap. (Drawn
+    examples need not: each branch may finish before it, however small the context.)"""
+    trees, expander, _, _ = make(finish=0.1, max_depth=50, max_context=24, seed=0)
+    rebase(trees, expander, 4)
+    assert sum(t.capped for t in trees) > 0
