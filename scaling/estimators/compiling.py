@@ -24,8 +24,13 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+from numba import njit
 
 from scaling.estimators.pool import Pool
+
+inner = njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+"""The decorator of compiled functions that only compiled code calls: numba builds them no entry
+point from Python (less to compile on a fresh install)."""
 
 _child: subprocess.Popen | None = None
 _pending: set[str] = set()  # modules the child has yet to finish

@@ -47,6 +47,7 @@ import math
 import numpy as np
 from numba import njit
 
+from scaling.estimators.compiling import inner
 from scaling.estimators.pool import Pool
 from scaling.estimators.threads import over_rows
 
@@ -54,7 +55,7 @@ BUDGET = 1e-13  # total error allowed per target cluster and budget for dropped 
 _CUT = 1e-22  # a pmf's bulk ends where the value falls below this fraction of the mode's
 
 
-@njit(cache=True)
+@inner
 def _joined(left: np.ndarray, nl: int, right: np.ndarray, nr: int, mode: int):
     """(lo, pmf): ``left`` (mode downwards, ``nl`` kept) reversed, then ``right`` (mode + 1
     upwards, ``nr`` kept), normalised to sum to 1."""
@@ -66,7 +67,7 @@ def _joined(left: np.ndarray, nl: int, right: np.ndarray, nr: int, mode: int):
     return mode - nl + 1, out / out.sum()
 
 
-@njit(cache=True)
+@inner
 def _binom_bulk(size: int, p: float) -> tuple[int, np.ndarray]:
     """(lo, pmf) of Bin(size, p) on its bulk lo..lo+len-1, normalised by the bulk's sum."""
     if size == 0 or p <= 0.0:
@@ -97,7 +98,7 @@ def _binom_bulk(size: int, p: float) -> tuple[int, np.ndarray]:
     return _joined(left, nl, right, nr, mode)
 
 
-@njit(cache=True)
+@inner
 def _hypergeom_bulk(pop: int, m: int, d: int) -> tuple[int, np.ndarray]:
     """(lo, pmf) of Hypergeom(pop, m, d) (successes among d draws) on its bulk, normalised."""
     low, high = max(0, d - (pop - m)), min(m, d)
@@ -132,7 +133,7 @@ def _log_factorials(n: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@inner
 def _tails(x: int, pop: int, m: int, d: int, lf: np.ndarray) -> tuple[float, float]:
     """Upper bounds on P(X >= x) and P(X <= x) for X ~ Hypergeom(pop, m, d).
 
@@ -163,7 +164,7 @@ def _tails(x: int, pop: int, m: int, d: int, lf: np.ndarray) -> tuple[float, flo
     return upper, lower
 
 
-@njit(cache=True)
+@inner
 def _negligible(errors: np.ndarray, budget: float) -> np.ndarray:
     """Entries whose errors sum to at most ``budget``, the smallest taken first: the entries
     below the largest power-of-two threshold for which the sum stays within budget."""
@@ -182,7 +183,7 @@ def _negligible(errors: np.ndarray, budget: float) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
+@inner
 def _bucket(e: float) -> int:
     """0 for zero, 1099 above 1 (and inf), else 1075 + floor(log2 e): [2^(b-1075), 2^(b-1074))."""
     if e <= 0.0:
@@ -282,7 +283,7 @@ def _win_probability(m: np.ndarray, t: int, n: int, k: int, lf: np.ndarray) -> f
     return min(max(total, 0.0), 1.0)
 
 
-@njit(cache=True)
+@inner
 def _rivals_below(j, k, rest, p, rivals, floor) -> tuple[float, float]:
     """sum_{s,T} C_j(s, T) / (1 + T) B(k - j - s), the program over the given rivals (sizes),
     and the same sum over T = 0 only (no rival at j).
@@ -342,17 +343,17 @@ def _rivals_below(j, k, rest, p, rivals, floor) -> tuple[float, float]:
     return out, strict
 
 
-@njit(cache=True)
+@inner
 def _row_above(row, lo, hi, top, floor) -> bool:
     return (row[lo : min(hi, top) + 1] >= floor).any()
 
 
-@njit(cache=True)
+@inner
 def _column_above(table, s, t_hi, floor) -> bool:
     return (table[: t_hi + 1, s] >= floor).any()
 
 
-@njit(cache=True)
+@inner
 def _no_answer(z: int, n: int, k: int) -> float:
     """P(every one of k draws abstains) = C(z, k)/C(n, k) = prod_{i<k} (z - i)/(n - i)."""
     out = 1.0

@@ -64,6 +64,7 @@ from numba.extending import get_cython_function_address
 from scipy.special import betainc, comb, gammaln
 
 from scaling.errors import ArgumentError
+from scaling.estimators.compiling import inner
 from scaling.estimators.pool import Pool
 from scaling.estimators.threads import over_rows
 
@@ -119,7 +120,7 @@ def confidence_thresholds(confidence: float, size: int) -> np.ndarray:
     return np.where(ok, hi, np.inf)
 
 
-@njit(cache=True)
+@inner
 def _confident(a, b, alpha, thr) -> bool:
     """P(Beta(a + 1, b + 1) > 1/2) >= 1 - alpha, i.e. I_{1/2}(a + 1, b + 1) <= alpha (alpha < 1/2).
 
@@ -136,12 +137,12 @@ def _confident(a, b, alpha, thr) -> bool:
     return _incomplete_beta(a + 1.0, b + 1.0, 0.5, 0) <= alpha
 
 
-@njit(cache=True)
+@inner
 def _stops(a, b, lead, alpha, thr, tol) -> bool:
     return a - b >= lead - tol or _confident(a, b, alpha, thr)
 
 
-@njit(cache=True)
+@inner
 def _vote(score, count, q, voters, tol) -> float:
     """Expected correctness of the uniform winner among ``voters`` with count > 0 (0 if none)."""
     best = -np.inf
@@ -156,7 +157,7 @@ def _vote(score, count, q, voters, tol) -> float:
     return hits / tied if tied else 0.0
 
 
-@njit(cache=True)
+@inner
 def _top_two(score, count, voters):
     """(leader, a, b): the highest-scoring voter with count > 0 (-1 if none), its score, and
     max(0, the best score of the others)."""
@@ -174,7 +175,7 @@ def _top_two(score, count, voters):
 # -- exact: the forward program over pooled count states -------------------------------------------
 
 
-@njit(cache=True)
+@inner
 def _chain(
     cls_lo, cls_mu, cls_radix, step_lo, step, slot_voter, slot_w, q, n, bound, keff, order, lead,
     alpha, thr, tol, values, samples,
@@ -259,7 +260,7 @@ def _chain(
             nxt_y, nxt_code, nxt_p = cur_y.copy(), cur_code.copy(), cur_p.copy()
 
 
-@njit(cache=True)
+@inner
 def _grow(y, code, p):
     m = 2 * len(p)
     y2 = np.zeros((m, y.shape[1]), dtype=np.int32)
@@ -325,7 +326,7 @@ def _walk_kernel(
         )  # fmt: skip
 
 
-@njit(cache=True)
+@inner
 def _walks(
     voter, weight, q, tol, keff, order, walks, seed, lead, alpha, thr, values, samples,
     values_var, samples_var,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from scaling.estimators.compiling import inner
 from scaling.estimators.coverage import pass_at_k
 from scaling.estimators.pool import Pool
 from scaling.estimators.threads import over_rows
@@ -26,7 +27,7 @@ from scaling.estimators.threads import over_rows
 ENUMERATE = 20_000  # list every subset when there are at most this many
 
 
-@njit(cache=True)
+@inner
 def _vote(score, count, q, clusters, tol) -> float:
     """Expected correctness of the winner among ``clusters`` with count > 0 (0 if none)."""
     best = -np.inf
@@ -43,7 +44,7 @@ def _vote(score, count, q, clusters, tol) -> float:
     return hits / tied
 
 
-@njit(cache=True)
+@inner
 def _draw_value(complement, tot_s, tot_c, score, count, q, touched, n_touched, tol):
     """Weighted vote of the drawn subset (``score``/``count`` accumulated over ``n_touched``
     clusters) or, for ``complement``, of the samples not drawn."""
@@ -53,7 +54,7 @@ def _draw_value(complement, tot_s, tot_c, score, count, q, touched, n_touched, t
     return _vote(rest_s, rest_c, q, np.arange(len(q)), tol)
 
 
-@njit(cache=True)
+@inner
 def _problem(cluster, reward, q, ks, prefixes, seed, values, variances):
     n = len(cluster)
     groups = len(q)
@@ -125,7 +126,7 @@ def _problem(cluster, reward, q, ks, prefixes, seed, values, variances):
         variances[c] = max(total_sq[c] / samples - mean * mean, 0.0) / (samples - 1)
 
 
-@njit(cache=True)
+@inner
 def _enumerate(n, size, complement, cluster, reward, q, tot_s, tot_c, tol) -> float:
     """Mean weighted vote over every size-subset (or its complement), in lexicographic order."""
     groups = len(q)
@@ -151,7 +152,7 @@ def _enumerate(n, size, complement, cluster, reward, q, tot_s, tot_c, tol) -> fl
     return total / subsets
 
 
-@njit(cache=True)
+@inner
 def _n_subsets(n: int, size: int) -> float:
     out = 1.0
     for i in range(size):
@@ -159,7 +160,7 @@ def _n_subsets(n: int, size: int) -> float:
     return np.round(out)
 
 
-@njit(cache=True)
+@inner
 def _next_combination(members, size, n) -> bool:
     """Advance ``members[:size]`` to the next size-subset of range(n) in lexicographic order."""
     i = size - 1
