@@ -108,6 +108,13 @@ def test_joint_law_is_the_fit_of_its_group(report):
     assert opt.sizes == tuple(sorted({report.curves[j].params for j in group}))
 
 
+def test_every_law_has_its_intervals_at_the_report_level():
+    report = fit_runs(open_runs([PYTHIA]), bootstrap=20, seed=1, level=0.8)
+    laws = [f.law for f in report.fits if f.chosen in f.fits]
+    assert laws and all(law.level == 0.8 for law in laws)
+    assert report.optimal and all(o.joint.level == 0.8 for o in report.optimal)
+
+
 def test_alongside_is_for_other_families(report):
     with pytest.raises(ValueError, match="curve families are fitted here"):
         fit_curves(
