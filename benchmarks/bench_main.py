@@ -69,6 +69,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs of each command (least)")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold-cache runs")
     args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error("--repeat must be 1 or more")
     console = Console(width=110)  # the table on one line per command, also in a log file
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:

@@ -131,22 +131,19 @@ def joint_data(curves: list[Curve]) -> Dataset:
 def compute_optimal(
     curves: list[Curve],
     options: Options,
-    joints: dict[tuple[str, str], LawFit],
+    joints: dict[tuple[str, str], tuple[list[int], LawFit]],
     *,
     unit: str,
     level: float,
 ) -> list[ComputeOptimal]:
-    """One ``ComputeOptimal`` per group of ``joint_groups`` of a data set's curves (the
-    report's ``curves``; ``options``, the data set's, pick them by ``members``), from its
-    joint law (``joints``: fitted to ``joint_data`` of the group, with its replicates)."""
-    if unit == "samples":
-        return []
+    """One ``ComputeOptimal`` per group of a data set's curves (``joints``: a group of
+    ``joint_groups``, indices into the report's ``curves``, and its joint law, fitted to
+    ``joint_data`` of the group with its replicates); ``options``: the data set's."""
     out = []
-    for (family, strategy), members in joint_groups(curves, options.members).items():
+    for (family, strategy), (members, joint) in joints.items():
         cs = [curves[j] for j in members]
         data = joint_data(cs)
         n, k, y, sigma = data.x["N"], data.x["k"], data.y, data.sigma
-        joint = joints[family, strategy]
         g, h = cost_law([c.params for c in cs], [c.cost1 for c in cs])
         law = fit_optimal_size(
             joint.params.to_numpy(), joint.boot_params.to_numpy(), g=g, h=h, n_obs=joint.n_obs,

@@ -292,8 +292,8 @@ def fit_runs(
     table = pd.concat([t for t, _ in replayed.values()], ignore_index=True)
     reps = pd.concat([r for _, r in replayed.values()], ignore_index=True)
     curves = build_curves(table, reps, methods)
-    joint = {  # compute_optimal's joint laws, fitted beside the curves' refits
-        (ds, key): [curves[j] for j in group]
+    joint = {  # compute_optimal's groups, whose joint laws are fitted beside the curves' refits
+        (ds, key): group
         for ds in groups
         if units[ds] != "samples"
         for key, group in joint_groups(
@@ -303,9 +303,14 @@ def fit_runs(
     fits, more = fit_curves(
         curves, by_name, law=law, delta=delta, bootstrap=bootstrap, seed=seed, notes=notes,
         level=level, progress=progress, workers=workers,
-        alongside={"joint": [joint_data(cs) for cs in joint.values()]} if joint else None,
+        alongside={"joint": [joint_data([curves[j] for j in g]) for g in joint.values()]}
+        if joint
+        else None,
     )  # fmt: skip
-    joints = dict(zip(joint, more.get("joint", []), strict=True))
+    joints = {
+        (ds, key): (group, law)
+        for ((ds, key), group), law in zip(joint.items(), more.get("joint", []), strict=True)
+    }
     grids = {}
     for ds in groups:
         local = [c for c in curves if c.dataset == ds]
@@ -345,7 +350,7 @@ def fit_runs(
         frontiers.append(frontier_table(local, opt, ranked, ds, units[ds], level=level))
         paretos.append(pareto_points(local, ranked))
         optimal += compute_optimal(
-            curves, opt, {key: f for (d, key), f in joints.items() if d == ds}, unit=units[ds],
+            curves, opt, {key: j for (d, key), j in joints.items() if d == ds}, unit=units[ds],
             level=level,
         )  # fmt: skip
     claims = claims_at(curves, per_dataset, compare or [])
