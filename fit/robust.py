@@ -11,9 +11,10 @@ Parameters declared ``log`` are optimized as ln(theta), within their bounds. One
 holds several data sets of a family (of one length), so that every grid start of every data
 set, and every bootstrap replicate, is solved in one vectorized pass (``Objective.solve``:
 Levenberg-Marquardt on the IRLS weights w = min(1, delta/|r|), vertex and line-search steps
-for the near-L1 loss, BFGS). After ``SCREEN`` iterations only the ``KEEP`` starts of lowest
-loss of each data set go on (most starts fall into the same basin; on the tests' synthetic
-studies and the embedded data the optimum found is the full search's, within 1e-8 of its loss).
+for the near-L1 loss, an extended step for its nearly linear valleys, BFGS). After ``SCREEN``
+iterations only the ``KEEP`` starts of lowest loss of each data set go on (most starts fall
+into the same basin; on the tests' synthetic studies and the embedded data the optimum found is
+the full search's, within 1e-8 of its loss).
 The best start of each data set is polished by scipy's L-BFGS-B.
 """
 
@@ -28,7 +29,8 @@ from scipy.optimize import minimize
 
 from fit.families import Family
 
-STALL = 1e-8  # a row whose loss fell by less than this (relative) in 10 iterations stops
+STALL = 1e-8  # a row whose loss fell by less than this (relative) in 10 iterations has stalled
+REACH = 4.0  # the extended step's least multiple of the LM step, and its growth factor
 SCREEN = 20  # iterations after which a global fit goes on from its best few starts only
 KEEP = 5  # starts per data set a global fit goes on from
 LOSSES = ("huber", "l2")
@@ -217,7 +219,7 @@ class Objective:
         gy: np.ndarray,
         rows: np.ndarray,
         *,
-        max_iter: int = 150,
+        max_iter: int = 300,
         tol: float = 1e-10,
         qn_after: int = 8,
         keep: int = 0,
@@ -228,13 +230,18 @@ class Objective:
         gradient): a Levenberg-Marquardt step on the IRLS-weighted problem; the exact minimum of
         the linearized L1 loss along that step (a weighted median of the residuals' zero
         crossings: near-L1 Huber optima sit at such vertices); the Newton step that zeroes the
-        smallest residuals; and, after ``qn_after`` iterations, a BFGS step with backtracking.
-        The best proposal is taken if it lowers the exact loss. A row stops after 2 steps each
-        gaining less than ``tol`` (relative) or moving less than 1e-9, when its loss fell by
-        less than ``STALL`` (relative) over 10 iterations (a flat, unidentified valley), when
-        nothing helps, or after ``max_iter`` iterations. With ``keep``, the rows of each data
-        set (``rows``) that are not among its ``keep`` of lowest loss after ``SCREEN`` iterations
-        stop there (a global search goes on from its best starts only). Returns (z, loss).
+        smallest residuals; the LM step times the row's reach, R in [``REACH``, ``REACH``^10]
+        (along a valley where the loss is nearly linear, the quadratic IRLS model makes the LM
+        step far too short: R is multiplied by ``REACH`` each time this step wins and divided by
+        it otherwise); and, after ``qn_after`` iterations, a BFGS step with backtracking. The
+        best proposal is taken if it lowers the exact loss. A row stops after 2 steps each
+        gaining less than ``tol`` (relative) or moving less than 1e-9, when nothing helps, after
+        ``max_iter`` iterations, or at its second stall: a loss that fell by less than ``STALL``
+        (relative) over 10 iterations. At the first stall the row starts afresh where it is
+        (damping, BFGS curvature and reach reset): a stall is as often the solver's state as a
+        flat valley. With ``keep``, the rows of each data set (``rows``) that are not among its
+        ``keep`` of lowest loss after ``SCREEN`` iterations stop there (a global search goes on
+        from its best starts only). Returns (z, loss).
         """
         n, p = gy.shape[0], self.n_params
         z = np.array(np.broadcast_to(z0, (n, p)), dtype=float)
@@ -245,6 +252,8 @@ class Objective:
         slow = np.zeros(n, dtype=int)
         active = np.isfinite(f)
         mark = f.copy()  # the loss 10 iterations ago
+        reach = np.full(n, REACH)
+        stalled = np.zeros(n, dtype=bool)
         for it in range(max_iter):
             if keep and it == SCREEN:  # the best ``keep`` rows of each data set go on
                 order = np.lexsort((f, rows))
@@ -252,9 +261,13 @@ class Objective:
                 rank = np.empty(n, dtype=int)
                 rank[order] = np.arange(n) - np.searchsorted(group, group)
                 active &= rank < keep
-            if it and it % 10 == 0:  # creeping along a flat valley: converged in the loss
+            if it and it % 10 == 0:  # stalled: start afresh once, stop the second time
                 idx = np.flatnonzero(active)
-                active[idx[mark[idx] - f[idx] <= STALL * np.maximum(f[idx], 1e-300)]] = False
+                stall = idx[mark[idx] - f[idx] <= STALL * np.maximum(f[idx], 1e-300)]
+                active[stall[stalled[stall]]] = False
+                again = stall[~stalled[stall]]
+                stalled[again], fresh[again] = True, True
+                lam[again], reach[again], slow[again] = 1e-3, REACH, 0
                 mark[idx] = f[idx]
             idx = np.flatnonzero(active)
             if idx.size == 0:
@@ -267,6 +280,7 @@ class Objective:
                 za + step,
                 za + _median_crossing(resa, jaca, step)[:, None] * step,
                 za + self._vertex_step(resa, jaca, pinned, ra),
+                za + reach[idx, None] * step,
             ]
             if it >= qn_after:
                 new = fresh[idx]
@@ -274,7 +288,11 @@ class Objective:
                 fresh[idx] = False
                 searched, known = self._line_search(za, fa, ga, inv[idx], pinned, gya, ra)
                 proposals.append(searched)
-            z_new, f_new, r_new = self._best(proposals, gya, ra, known if it >= qn_after else None)
+            z_new, f_new, r_new, pick = self._best(
+                proposals, gya, ra, known if it >= qn_after else None
+            )
+            grow = np.where(pick == 3, REACH, 1 / REACH)
+            reach[idx] = np.clip(reach[idx] * grow, REACH, REACH**10)
             better = f_new < fa
             lam[idx] = np.where(better, np.maximum(lam[idx] / 3.0, 1e-12), lam[idx] * 4.0)
             acc = idx[better]
@@ -299,8 +317,9 @@ class Objective:
         gy: np.ndarray,
         rows: np.ndarray,
         known: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The proposal of lowest loss per row (clipped to the bounds): z, loss, residuals.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The proposal of lowest loss per row (clipped to the bounds): z, loss, residuals and
+        which proposal it is.
         ``known``: the last proposal's residuals where already evaluated (NaN rows elsewhere)."""
         zs = np.stack([np.clip(np.nan_to_num(zp), self.lower, self.upper) for zp in proposals])
         k, b, p = zs.shape
@@ -317,7 +336,7 @@ class Objective:
         fs = self.value(rs).reshape(k, b)
         pick = np.argmin(fs, axis=0)
         at = (pick, np.arange(b))
-        return zs[at], fs[at], rs.reshape(k, b, -1)[at]
+        return zs[at], fs[at], rs.reshape(k, b, -1)[at], pick
 
     @staticmethod
     def _lm_step(

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from fit import CURVE_FAMILIES, Dataset, Family, Param, fit_law, fit_laws, select_by_aic
+from fit.robust import Objective, standardization
 
 TRUTH = {
     "power": (0.8, 0.3),
@@ -68,6 +69,33 @@ def test_bootstrap_refits_match_independent_global_fits():
             loss_boot = _loss(family, refit.boot_params.iloc[r].to_numpy(), y, scale)
             loss_single = _loss(family, single.params.to_numpy(), y, scale)
             assert loss_boot <= loss_single * (1 + 1e-4) + 1e-12, (name, r)
+
+
+def test_refits_along_flat_valleys_end_where_a_fresh_descent_gains_nothing():
+    """Where a parameter is barely identified (an irreducible error next to a slow decay, a
+    logistic seen only in its tail), the loss is nearly flat along a valley. A refit must still
+    end at a point that a fresh start of the solver cannot lower (relative 1e-6): in at most 1%
+    of the 1,200 refits (before the extended step and the restart at a stall: 6.5%)."""
+    weak = [
+        ("saturating", (0.02, 0.5, 0.05)),
+        ("logistic", (0.05, 1.0, 6.0)),
+        ("logistic", (0.3, 0.5, 8.0)),
+    ]
+    improved = total = 0
+    for seed in (0, 1):
+        for name, truth in weak:
+            family = CURVE_FAMILIES[name]
+            data = dataset(family, truth, 200, 200, np.random.default_rng(seed))
+            fit = fit_laws(family, [data])[0]
+            obj = Objective.stack(family, [(X,)], [standardization(data.y, data.sigma, "log")])
+            gy = obj.transform(data.replicates)
+            rows = np.zeros(len(gy), dtype=int)
+            z = obj.to_z(fit.boot_params.to_numpy())
+            loss = obj.value(obj.residuals(z, gy, rows))
+            _, again = obj.solve(z, gy, rows)
+            improved += int(np.sum(again < loss * (1 - 1e-6)))
+            total += len(gy)
+    assert improved <= 0.01 * total, (improved, total)
 
 
 def _loss(family: Family, theta: np.ndarray, y: np.ndarray, scale: np.ndarray) -> float:
