@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from scipy.special import betaln, digamma, gammaln, polygamma
 
 from fit.results import FitResult, percentile_interval
@@ -185,6 +184,8 @@ class BetaFit(FitResult):
             val = _loglik(u[None], self._un, self._uc, counts[None])[0]
             grad = _gradient(u[None], self._un, self._uc, counts[None])[0]
             return -float(val) / self.n_obs, -grad / self.n_obs
+
+        from scipy.optimize import minimize  # here: it costs every start-up 0.2 s
 
         res = minimize(
             fun,

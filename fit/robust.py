@@ -25,7 +25,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
 
 from fit.families import Family
 
@@ -419,6 +418,8 @@ class Objective:
         def fun(zv: np.ndarray) -> tuple[float, np.ndarray]:
             val, grad = self.state(zv[None], gy[None], rows)[:2]
             return (float(val[0]), grad[0]) if np.isfinite(val[0]) else (1e300, np.zeros_like(zv))
+
+        from scipy.optimize import minimize  # here: it costs every start-up 0.2 s
 
         res = minimize(
             fun,

@@ -36,7 +36,7 @@ from scaling.store import Run
 from scaling.workers import run_all
 
 LAWS = ("auto", *CURVE_FAMILIES, "beta")
-PRELOAD = ("fit.law",)  # what the worker processes import ahead
+PRELOAD = ("fit.law", "scipy.optimize")  # what the worker processes import ahead
 
 
 @dataclass(frozen=True)

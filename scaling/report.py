@@ -28,7 +28,7 @@ from scaling.costs import CostModel, parse_costs
 from scaling.curves import Curve, build_curves, design_ks, search_configurations
 from scaling.defaults import BOOTSTRAP
 from scaling.errors import ArgumentError
-from scaling.fitting import CurveFit, check_law, fit_curves
+from scaling.fitting import PRELOAD, CurveFit, check_law, fit_curves
 from scaling.frontier import (
     FRONTIER_COLUMNS,
     Options,
@@ -43,6 +43,7 @@ from scaling.frontier import (
 from scaling.simulate import RunData, load_runs, run_labels, simulate
 from scaling.store import Run
 from scaling.strategies import Strategy, default_strategies, parse_strategies
+from scaling.workers import warm
 
 
 @dataclass
@@ -232,8 +233,9 @@ def fit_runs(
     the report is under the first, and ``comparisons`` compares it with the same fit under each
     other one, on its own default budget grid (``scaling.cost_comparison``); ``progress``: a
     callable taking a status line; ``workers``: processes that fit the curve families side by
-    side (above 1, a script calling this needs the ``if __name__ == "__main__":`` guard that
-    Python's process pools ask of their main module).
+    side, started in the background when the fit begins (above 1, a script calling this needs
+    the ``if __name__ == "__main__":`` guard that Python's process pools ask of their main
+    module).
     """
     check_law(law)
     model, *others = parse_costs(cost)
@@ -249,6 +251,7 @@ def fit_runs(
     if workers < 1:
         raise ArgumentError("workers", workers, "must be 1 (this process) or more")
     grid = None if budgets is None else check_budgets(np.asarray(budgets, dtype=float))
+    warm(workers, PRELOAD)
     groups: dict[str, list[Run]] = {}
     for r in runs:
         groups.setdefault(r.meta.problem_set, []).append(r)

@@ -3,13 +3,15 @@
 On POSIX the workers fork from a server process (``forkserver``) that imports the main module
 and the modules named by the first pool's ``preload`` once, so a pool starts cheaply and safely
 in a threaded parent; elsewhere they are spawned. ``run_all`` runs jobs (picklable callables
-without arguments) on a pool and returns their results in order.
+without arguments) on a pool and returns their results in order; ``warm`` starts a pool's
+first process ahead, from a thread, so that the server's imports overlap this process's work.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +32,18 @@ def pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecutor:
             ctx = multiprocessing.get_context("spawn")
         _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     return _POOLS[workers]
+
+
+def warm(workers: int, preload: Sequence[str] = ()) -> None:
+    """Start the pool's first process now, from a thread: the server imports ``preload``
+    while this process goes on (a submit waits for it)."""
+    if workers < 2:
+        return
+    try:
+        executor = pool(workers, preload)
+    except OSError:
+        return
+    threading.Thread(target=executor.submit, args=(int,), daemon=True).start()
 
 
 def kill(executor: ProcessPoolExecutor) -> None:

@@ -49,6 +49,29 @@ def test_a_pool_that_cannot_start_runs_the_jobs_here(monkeypatch):
     assert workers.run_all([partial(_square, 3), partial(_square, 4)], 2) == [9, 16]
 
 
+def test_warm_starts_a_process_from_a_thread_and_the_jobs_run_on_it(monkeypatch):
+    monkeypatch.setattr(workers, "_POOLS", {})
+    workers.warm(1)
+    assert workers._POOLS == {}  # one worker: the jobs run here, no pool
+    workers.warm(3)
+    executor = workers._POOLS[3]
+    deadline = time.monotonic() + 60
+    while not executor._processes and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert executor._processes  # started by the thread, with no job of ours
+    assert workers.run_all([partial(_square, x) for x in range(5)], 3) == [0, 1, 4, 9, 16]
+    workers.kill(executor)
+
+
+def test_warm_without_processes_leaves_the_jobs_to_this_process(monkeypatch):
+    def no_pool(*_, **__):
+        raise OSError("no processes")
+
+    monkeypatch.setattr(workers, "pool", no_pool)
+    workers.warm(2)
+    assert workers.run_all([partial(_square, 3), partial(_square, 4)], 2) == [9, 16]
+
+
 def test_an_interrupt_stops_the_jobs_at_once():
     def interrupt(*_):
         raise KeyboardInterrupt
