@@ -65,7 +65,9 @@ def huber(r: np.ndarray, delta: float) -> np.ndarray:
     c (|r| - c/2) with c = min(|r|, delta), which rounds the same way in both branches."""
     a = np.abs(r)
     c = np.minimum(a, delta)
-    return c * (a - 0.5 * c)
+    a -= 0.5 * c
+    a *= c
+    return a
 
 
 def standardization(y: np.ndarray, sigma: object, space: str) -> np.ndarray:
@@ -145,8 +147,9 @@ class Objective:
         y = np.asarray(y, dtype=float)
         if self.space == "linear":
             return y
+        out = np.where(y > 0, y, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(np.where(y > 0, y, 0.0))
+            return np.log(out, out=out)
 
     def predict_z(self, z: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """g(f(x; theta)) for parameter rows ``z`` (B, p) on their data sets: shape (B, m)."""
@@ -157,8 +160,12 @@ class Objective:
         return self.transform(np.broadcast_to(out, (len(z), self.scale.shape[1])))
 
     def residuals(self, z: np.ndarray, gy: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        pred = self.predict_z(z, rows)
+        out = pred if pred.flags.writeable else np.empty_like(pred)  # in place: no new array
         with np.errstate(invalid="ignore"):
-            return (gy - self.predict_z(z, rows)) / self.scale[rows]
+            np.subtract(gy, pred, out=out)
+            out /= self.scale[rows]
+        return out
 
     def value(self, r: np.ndarray) -> np.ndarray:
         """Loss per row of residuals; +inf where any residual is not finite."""
