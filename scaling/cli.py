@@ -106,3 +106,6 @@ def main(argv: list[str] | None = None) -> None:
             "error: out of memory; free memory, or pass fewer or smaller runs or inputs", err=True
         )
         sys.exit(2)
+    finally:  # the worker pools go with the command, an interrupted one too (if it made any)
+        if "scaling.workers" in sys.modules:
+            sys.modules["scaling.workers"].stop_all()

@@ -9,6 +9,7 @@ first process ahead, from a thread, so that the server's imports overlap this pr
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -20,6 +21,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
+_STARTING: dict[int, threading.Thread] = {}  # pool size -> the thread starting its first process
 
 
 def pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecutor:
@@ -43,17 +45,34 @@ def warm(workers: int, preload: Sequence[str] = ()) -> None:
         executor = pool(workers, preload)
     except OSError:
         return
-    threading.Thread(target=executor.submit, args=(int,), daemon=True).start()
+    _STARTING[workers] = threading.Thread(target=_start, args=(executor,), daemon=True)
+    _STARTING[workers].start()
+
+
+def _start(executor: ProcessPoolExecutor) -> None:
+    with contextlib.suppress(OSError, RuntimeError, BrokenProcessPool):  # run_all falls back
+        executor.submit(int)
 
 
 def kill(executor: ProcessPoolExecutor) -> None:
-    """Stop a pool (one whose worker hangs or died): kill its processes, then shut it down."""
+    """Stop a pool (one whose worker hangs or died, or at the end of a command): kill its
+    processes, then shut it down. A process it is starting is waited for first: one that loses
+    its parent halfway through starting prints a traceback."""
     for size, known in list(_POOLS.items()):
         if known is executor:
             del _POOLS[size]
+            starting = _STARTING.pop(size, None)
+            if starting is not None:
+                starting.join()
     for proc in list((getattr(executor, "_processes", None) or {}).values()):
         proc.kill()
     executor.shutdown(wait=True, cancel_futures=True)
+
+
+def stop_all() -> None:
+    """Kill every pool (the command is ending)."""
+    for executor in list(_POOLS.values()):
+        kill(executor)
 
 
 def run_all(jobs: Sequence[Callable[[], T]], workers: int, preload: Sequence[str] = ()) -> list[T]:

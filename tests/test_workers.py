@@ -63,6 +63,29 @@ def test_warm_starts_a_process_from_a_thread_and_the_jobs_run_on_it(monkeypatch)
     workers.kill(executor)
 
 
+def test_a_pool_killed_while_it_starts_waits_for_its_process_first(monkeypatch):
+    """Killed at once after ``warm`` (a command interrupted while it loads): the process being
+    started is waited for, then killed, so it never starts without its parent (which prints a
+    traceback)."""
+    monkeypatch.setattr(workers, "_POOLS", {})
+    monkeypatch.setattr(workers, "_STARTING", {})
+    workers.warm(3)
+    executor, starting = workers._POOLS[3], workers._STARTING[3]
+    workers.kill(executor)
+    assert not starting.is_alive() and workers._POOLS == {} and workers._STARTING == {}
+
+
+def test_the_command_line_stops_the_pools_it_made(monkeypatch):
+    from scaling.cli import main
+
+    monkeypatch.setattr(workers, "_POOLS", {})
+    monkeypatch.setattr(workers, "_STARTING", {})
+    workers.warm(3)
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert workers._POOLS == {} and workers._STARTING == {}
+
+
 def test_warm_without_processes_leaves_the_jobs_to_this_process(monkeypatch):
     def no_pool(*_, **__):
         raise OSError("no processes")
