@@ -288,6 +288,7 @@ class Objective:
                 za + self._vertex_step(resa, jaca, pinned, ra),
                 za + reach[idx, None] * step,
             ]
+            extended = len(proposals) - 1
             if it >= qn_after:
                 new = fresh[idx]
                 inv[idx[new]] = np.linalg.pinv(ha[new])
@@ -297,7 +298,7 @@ class Objective:
             z_new, f_new, r_new, pick = self._best(
                 proposals, gya, ra, known if it >= qn_after else None
             )
-            grow = np.where(pick == 3, REACH, 1 / REACH)
+            grow = np.where(pick == extended, REACH, 1 / REACH)
             reach[idx] = np.clip(reach[idx] * grow, REACH, REACH**10)
             better = f_new < fa
             lam[idx] = np.where(better, np.maximum(lam[idx] / 3.0, 1e-12), lam[idx] * 4.0)
@@ -426,7 +427,7 @@ class Objective:
             val, grad = self.state(zv[None], gy[None], rows)[:2]
             return (float(val[0]), grad[0]) if np.isfinite(val[0]) else (1e300, np.zeros_like(zv))
 
-        from scipy.optimize import minimize  # here: it costs every start-up 0.2 s
+        from scipy.optimize import minimize  # here: importing it costs every start-up 0.16 s
 
         res = minimize(
             fun,
