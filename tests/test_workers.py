@@ -51,6 +51,7 @@ def test_a_pool_that_cannot_start_runs_the_jobs_here(monkeypatch):
 
 def test_warm_starts_a_process_from_a_thread_and_the_jobs_run_on_it(monkeypatch):
     monkeypatch.setattr(workers, "_POOLS", {})
+    monkeypatch.setattr(workers, "_STARTING", {})
     workers.warm(1)
     assert workers._POOLS == {}  # one worker: the jobs run here, no pool
     workers.warm(3)
