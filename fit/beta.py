@@ -185,7 +185,7 @@ class BetaFit(FitResult):
             grad = _gradient(u[None], self._un, self._uc, counts[None])[0]
             return -float(val) / self.n_obs, -grad / self.n_obs
 
-        from scipy.optimize import minimize  # here: importing it costs every start-up 0.16 s
+        from scipy.optimize import minimize  # here, not at the top: it slows every start-up
 
         res = minimize(
             fun,
