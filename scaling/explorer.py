@@ -60,7 +60,6 @@ import pandas as pd
 import plotly.colors
 import plotly.offline
 
-from fit.results import percentile_interval
 from scaling import __version__
 from scaling.curves import model_family
 from scaling.errors import ArgumentError, ScalingError
@@ -722,12 +721,12 @@ def _named_option(report: Any, dataset: str, b: int, text: str, oracle: bool) ->
 
 def _frontier_frame(report: Any) -> pd.DataFrame:
     """The report's frontier with the runner-up's and the oracle ceiling's configuration, and
-    the ceiling's k, cost and percentile interval, read from the report's options."""
+    the ceiling's k and cost, read from the report's options."""
     front = report.frontier.copy()
     extra: dict[str, list] = {
         name: []
         for name in ("runner_up_run", "runner_up_strategy", "ceiling_run", "ceiling_strategy")
-        + ("ceiling_k", "ceiling_cost", "ceiling_low", "ceiling_high")
+        + ("ceiling_k", "ceiling_cost")
     }
     for row in front.itertuples(index=False):
         opt = report.options[row.dataset]
@@ -739,17 +738,14 @@ def _frontier_frame(report: Any) -> pd.DataFrame:
         if top is None:
             for name in ("ceiling_run", "ceiling_strategy"):
                 extra[name].append("")
-            for name in ("ceiling_k", "ceiling_cost", "ceiling_low", "ceiling_high"):
+            for name in ("ceiling_k", "ceiling_cost"):
                 extra[name].append(np.nan)
             continue
         j = opt.column(top)
-        lo, hi = percentile_interval(opt.draws[b, j], report.level)
         extra["ceiling_run"].append(report.curves[top].run)
         extra["ceiling_strategy"].append(report.curves[top].strategy)
         extra["ceiling_k"].append(opt.k[b, j])
         extra["ceiling_cost"].append(opt.cost[b, j])
-        extra["ceiling_low"].append(float(lo))
-        extra["ceiling_high"].append(float(hi))
     return front.assign(**extra)
 
 

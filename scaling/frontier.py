@@ -48,6 +48,8 @@ FRONTIER_COLUMNS = [
     "margin_high",
     "p_best",
     "ceiling",
+    "ceiling_low",
+    "ceiling_high",
     "ceiling_config",
     "ceiling_source",
 ]
@@ -135,7 +137,8 @@ def frontier_table(
     level: float,
 ) -> pd.DataFrame:
     """Per budget: the best of the ``ranked`` curves (a mask over the data set's ``curves``),
-    its runner-up and margin, P(best), and the best oracle option as the ceiling."""
+    its runner-up and margin, P(best), and the best oracle option as the ceiling (with its
+    interval)."""
     oracle = np.array([not c.deployable for c in curves], dtype=bool)
     sel = _select(options, ranked, level)
     top = _select(options, oracle, level)
@@ -177,6 +180,7 @@ def frontier_table(
             }
         if ceiling >= 0:
             row["ceiling"] = top.accuracy[b]
+            row["ceiling_low"], row["ceiling_high"] = top.ci_low[b], top.ci_high[b]
             row["ceiling_config"] = f"{curves[ceiling].label} @ k={_k(options.k[b, ceiling])}"
             row["ceiling_source"] = options.source[b, ceiling]
         rows.append(row)

@@ -39,6 +39,28 @@ def test_an_oracle_is_never_on_the_default_frontier(report):
     assert set(oracle.frontier["strategy"]) == {"pass"}
 
 
+def test_the_oracle_ceiling_carries_its_interval(report):
+    """The ceiling is the best oracle option: its interval is the percentile interval of that
+    option's paired bootstrap draws, as for the best deployable one."""
+    rows = report.frontier[report.frontier["ceiling"].notna()]
+    assert (
+        rows["ceiling_source"].eq("extrapolated").any() and rows["ceiling_source"].eq("exact").any()
+    )
+    for r in rows.itertuples():
+        opt = report.options[r.dataset]
+        b = int(np.flatnonzero(opt.budgets == r.budget)[0])
+        (j,) = [
+            col
+            for col, i in enumerate(opt.members)
+            if not report.curves[i].deployable
+            and np.isfinite(opt.k[b, col])
+            and f"{report.curves[i].label} @ k={int(opt.k[b, col])}" == r.ceiling_config
+        ]
+        assert r.ceiling == opt.accuracy[b, j]
+        lo, hi = np.nanpercentile(opt.draws[b, j], [2.5, 97.5])
+        assert (r.ceiling_low, r.ceiling_high) == pytest.approx((lo, hi), rel=1e-14, abs=1e-15)
+
+
 def test_strategies_select_what_is_ranked(report):
     only = fit_runs(open_runs([QWEN]), strategies="majority,pass", bootstrap=20)
     assert set(only.frontier["strategy"]) == {"majority"}

@@ -110,7 +110,7 @@ def frontier_lines(report: Any, dataset: str) -> list[str]:
             model, _, strategy = config.partition(" / ")
             best = f"{shorten(model, 22 - len(_label(strategy)) - 1)} {_label(strategy)}"
             k += {"extrapolated": "*", "interpolated": "~"}.get(r.ceiling_source, "")
-            acc = f"{100 * r.ceiling:.1f}"
+            acc = _interval(r.ceiling, r.ceiling_low, r.ceiling_high)
         else:
             best = "-"
         line = f"{_budget(r.budget, unit):<6} {best:<22} {k:>5} {acc:<16} {runner:<10} {margin}"
@@ -124,7 +124,9 @@ def frontier_lines(report: Any, dataset: str) -> list[str]:
     if ranked and front["ceiling"].notna().any():
         top = front.loc[front["ceiling"].idxmax()]
         label = _label(top["ceiling_config"].split(" @ k=")[0].split(" / ")[-1])
-        notes.append(f"oracle ceiling ({label}) up to {100 * top['ceiling']:.1f}%")
+        interval = _interval(top["ceiling"], top["ceiling_low"], top["ceiling_high"])
+        value, _, ci = interval.partition(" ")
+        notes.append(f"oracle ceiling ({label}) up to {value}% {ci}".rstrip())
     return lines + ["  " + n for n in notes]
 
 
