@@ -158,6 +158,39 @@ def test_the_terminal_answer_fits_80_columns():
     assert out.stdout.replace(str(data_dir()), "DATA") == SNAPSHOT.read_text()
 
 
+def test_details_give_each_law_unwrapped_lines(report):
+    """--details: per curve a line naming model, strategy, law, AIC and backtest, then its
+    parameters with their intervals on one line, at most 80 characters each."""
+    from scaling.commands.fit import law_lines
+
+    for dataset in report.units:
+        lines = law_lines(report, dataset)
+        assert max(map(len, lines)) <= 80 and lines[0].startswith("laws: err = 1 - accuracy")
+        rest = iter(lines[1:])
+        for c, f in zip(report.curves, report.fits, strict=True):
+            if c.dataset != dataset:
+                continue
+            head = next(rest)
+            assert head.startswith(c.run[:8])
+            if f.law is None:
+                assert head.endswith(f"no law ({f.reason})"[: 80 - len(head)])
+                continue
+            assert f" · {f.chosen} · AIC {f.law.aic:.1f}" in head
+            cells = [
+                f"{k}={v:.3g} [{lo:.3g},{hi:.3g}]"
+                for (k, v), (lo, hi) in zip(f.law.params.items(), f.law.ci.to_numpy(), strict=True)
+            ]
+            assert next(rest) == "  " + "  ".join(cells)
+        assert next(rest, None) is None
+    out = cli("fit", str(QWEN), "--bootstrap", "20", "--details", COLUMNS="80")
+    assert out.returncode == 0, out.stderr
+    shown = out.stdout.splitlines()
+    laws = shown.index("laws: err = 1 - accuracy vs samples k; parameters [95% CI]")
+    assert max(map(len, shown)) <= 80
+    assert shown[laws + 1].startswith("qwen2.5-math-instruct pass · ")
+    assert shown[laws + 2].startswith("  ") and shown[laws + 2].count(" [") >= 2
+
+
 def test_a_closed_pipe_ends_quietly_after_the_files(tmp_path):
     laws = tmp_path / "laws.json"
     shell = (

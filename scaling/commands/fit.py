@@ -220,27 +220,30 @@ def _config(model: str, strategy: str, k: int) -> str:
     return shorten(model, 24 - len(tail)) + tail
 
 
-def _law_table(report: Any, dataset: str) -> Any:
-    from rich.table import Table
-
-    t = Table(title=f"Laws: error = 1 - accuracy vs samples k ({dataset})", title_justify="left")
-    for col in ("model", "strategy", "law", "parameters [95% CI]", "AIC", "backtest"):
-        t.add_column(col, overflow="fold")
+def law_lines(report: Any, dataset: str) -> list[str]:
+    """Each curve's chosen law in lines of at most ``WIDTH`` characters: model, strategy, law,
+    AIC and backtest, then its parameters with their intervals (on one line, or one a line
+    where they do not fit on one)."""
+    lines = [f"laws: err = 1 - accuracy vs samples k; parameters [{100 * report.level:g}% CI]"]
     for c, f in zip(report.curves, report.fits, strict=True):
         if c.dataset != dataset:
             continue
         law = f.law
         if law is None:
-            t.add_row(c.run, c.strategy, "-", f.reason, "", "")
+            tail = f" {_label(c.strategy)}: no law ({f.reason})"
+            lines.append((shorten(c.run, 24) + tail)[:WIDTH])
             continue
-        params = ", ".join(
-            f"{k}={v:.3g} [{lo:.3g}, {hi:.3g}]"
-            for (k, v), (lo, hi) in zip(law.params.items(), law.ci.to_numpy(), strict=True)
-        )
         bt = f.beta_backtest if f.chosen == "beta" else f.backtest
-        where = "-" if bt is None else f"MAE {100 * bt.mae:.2f} pts"
-        t.add_row(c.run, c.strategy, f.chosen, params, f"{law.aic:.1f}", where)
-    return t
+        tail = f" {_label(c.strategy)} · {f.chosen} · AIC {law.aic:.1f}"
+        tail += "" if bt is None else f" · backtest MAE {100 * bt.mae:.2f} pts"
+        lines.append(shorten(c.run, WIDTH - len(tail)) + tail)
+        cells = [
+            f"{k}={v:.3g} [{lo:.3g},{hi:.3g}]"
+            for (k, v), (lo, hi) in zip(law.params.items(), law.ci.to_numpy(), strict=True)
+        ]
+        one = "  " + "  ".join(cells)
+        lines += [one] if len(one) <= WIDTH else ["  " + cell for cell in cells]
+    return lines
 
 
 def _print(report: Any, details: bool) -> None:
@@ -270,7 +273,8 @@ def _print(report: Any, details: bool) -> None:
             for line in comparison_lines(comparison, dataset):
                 console.print(line, markup=False, overflow="fold")
         if details:
-            console.print(_law_table(report, dataset))
+            for line in law_lines(report, dataset):
+                console.print(line, overflow="ellipsis", no_wrap=True, markup=False)
     for claim in report.claims:
         unit = report.units.get(claim_dataset(report, claim), "")
         console.print(claim.sentence(unit), markup=False)
