@@ -4,6 +4,7 @@ search runs, errors; and the embedded Qwen2.5-Math data against the raw file."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -294,6 +295,30 @@ def test_cli_formats(toy, tmp_path):
     assert pq.returncode == 0 and len(pd.read_parquet(target)) > 0
     table = cli(str(toy.path), "--bootstrap", "20")
     assert table.returncode == 0 and "weighted_majority" in table.stdout
+
+
+def test_the_table_fits_80_columns_without_cutting_a_number():
+    """At 80 columns: strategies by their short labels (named in a legend), every k, interval
+    and cost printed whole, no line longer."""
+    phi = data_dir() / "runs" / "mock-aime" / "phi-4"
+    args = [str(phi), "--cost", "kinetics", "--intensity", "300", "--bootstrap", "20"]
+    out = subprocess.run(
+        [sys.executable, "-m", "scaling", "simulate", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(map(len, lines)) <= 80 and "…" not in out.stdout
+    frame = simulate([Run.open(phi)], None, "pow2", bootstrap=20, cost="kinetics:intensity=300")
+    rows = [line.split() for line in lines if line.strip().startswith(("pass ", "maj ", "es-maj "))]
+    assert [int(r[1]) for r in rows] == frame.table["k"].tolist()
+    assert [r[3] for r in rows] == [
+        f"{lo:.3f}–{hi:.3f}"
+        for lo, hi in zip(frame.table["ci_low"], frame.table["ci_high"], strict=True)
+    ]
+    assert "es-maj = early_majority:confidence=0.95" in " ".join(lines)
 
 
 def test_cli_errors_exit_2_without_traceback(toy):

@@ -32,22 +32,10 @@ from scaling.defaults import BOOTSTRAP
 from scaling.errors import ArgumentError
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
-from scaling.terminal import WIDTH
+from scaling.terminal import WIDTH, shorten
 
 LAW_HELP = "auto (lowest AIC per curve) | power | saturating | logistic | exp_power | beta"
 ROWS = 12  # budget rows printed per data set (all of them go to --format files)
-
-
-def shorten(name: str, width: int) -> str:
-    """``name`` in at most ``width`` characters: common suffixes dropped first, then the middle
-    elided, so the size and the end stay readable."""
-    for suffix in ("-instruct", "-chat", "-hf", "-it"):
-        if len(name) > width and name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-    if len(name) <= width:
-        return name
-    head = (width - 1) // 2
-    return name[:head] + "…" + name[len(name) - (width - 1 - head) :]
 
 
 def _budget(value: float, unit: str) -> str:

@@ -20,41 +20,36 @@ from scaling.commands.options import (
 )
 from scaling.defaults import BOOTSTRAP
 from scaling.paths import resolve_runs
+from scaling.terminal import WIDTH, shorten
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
 def _tables(frame: pd.DataFrame, by: str | None):
-    """One rich table per run (title: run, problem set, problems, accounting), grouped."""
+    """One rich table per run, at most ``WIDTH`` characters wide: two title lines (run, problem
+    set and problems; cost and tokens), strategies by their short labels (a legend below), and
+    numbers never cut."""
     from rich import box
     from rich.console import Group
     from rich.table import Table
 
+    from scaling.strategies import parse_strategies
+
+    labels = {key: parse_strategies([key])[0].short for key in frame["strategy"].unique()}
     tables = []
     for run, rows in frame.groupby("run", sort=False):
         first = rows.iloc[0]
         varies = rows["n_problems"].nunique() > 1 or by
         capped = rows["n_capped"].gt(0).any()
         point = rows[(rows["strategy"] == first["strategy"]) & (rows["k"] == first["k"])]
-        table = Table(
-            title=f"{run} · {first['problem_set']} · {int(point['n_problems'].sum())} problems · "
-            f"cost {first['cost_model']} ({first['cost_unit']}) · tokens {first['tokens_source']}",
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-        )
-        table.add_column("strategy", no_wrap=True)
-        if by:
-            table.add_column("level", justify="right")
-        for name in ("k", "accuracy", "95% CI", first["cost_unit"], "tokens"):
-            table.add_column(name, justify="right", no_wrap=True)
-        if varies:
-            table.add_column("P", justify="right")
-        if capped:
-            table.add_column("capped", justify="right")
+        names = ["k", "accuracy", "95% CI", first["cost_unit"], "tokens"]
+        names = (["level"] if by else []) + names + (["P"] if varies else [])
+        names += ["capped"] if capped else []
+        body = []
         for r in rows.itertuples():
             acc = f"{r.accuracy:.4f}" + (f"±{r.mc_stderr:.4f}" if r.mc_stderr > 0 else "")
-            cells = [r.strategy] + ([cell(r.level, "{}")] if by else [])
+            cells = [cell(r.level, "{}")] if by else []
             cells += [
                 str(r.k),
                 acc,
@@ -64,12 +59,29 @@ def _tables(frame: pd.DataFrame, by: str | None):
             ]
             cells += [str(r.n_problems)] if varies else []
             cells += [str(r.n_capped)] if capped else []
-            table.add_row(*cells)
+            body.append((labels[r.strategy], cells))
+        title = [
+            f"{run} · {first['problem_set']} · {int(point['n_problems'].sum())} problems",
+            f"cost {first['cost_model']} ({first['cost_unit']}) · tokens {first['tokens_source']}",
+        ]
+        table = Table(
+            title="\n".join(shorten(line, WIDTH) for line in title),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        table.add_column("strategy", no_wrap=True, overflow="ellipsis")
+        for i, name in enumerate(names):
+            width = max(len(name), *(len(cells[i]) for _, cells in body))
+            table.add_column(name, justify="right", no_wrap=True, min_width=width)
+        for label, cells in body:
+            table.add_row(label, *cells)
         tables.append(table)
+    legend = ", ".join(f"{label} = {key}" for key, label in labels.items() if label != key)
     note = (
-        "accuracy: mean over problems of the exact expectation over all k-subsets (± Monte Carlo "
-        "error where not exact); 95% CI: paired bootstrap over problems; cost, tokens: per "
-        "problem; capped: problems with fewer than k samples, replayed at their n"
+        (f"strategies: {legend}; " if legend else "")
+        + "accuracy: mean over problems of the exact expectation over all k-subsets (± Monte "
+        "Carlo error where not exact); 95% CI: paired bootstrap over problems; cost, tokens: "
+        "per problem; capped: problems with fewer than k samples, replayed at their n"
     )
     return Group(*tables, note)
 
