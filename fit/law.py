@@ -37,7 +37,11 @@ class Dataset:
 
 
 class LawFit(FitResult):
-    """A fitted family: ``params``, ``ci`` (bootstrap percentile), ``predict``, ``summary``."""
+    """A fitted family: ``params``, ``ci`` (bootstrap percentile), ``predict``, ``summary``.
+
+    ``ends``: per replicate and parameter, the (low, high) ends of the values it leaves open:
+    the parameter's bound where the replicate's loss stays flat with that parameter alone moved
+    there (``Objective.undetermined``), else the refit's value; ``ci`` is taken from them."""
 
     def __init__(
         self,
@@ -50,6 +54,7 @@ class LawFit(FitResult):
         settings: dict[str, Any],
         level: float,
         z: np.ndarray | None = None,
+        ends: tuple[np.ndarray, np.ndarray] | None = None,
     ):
         self.family = family
         self.z = z  # the estimate in the solver's coordinates (ln of log-scaled parameters)
@@ -62,7 +67,7 @@ class LawFit(FitResult):
         names = list(family.param_names)
         self.params = pd.Series(params, index=names, name=self.name)
         self.boot_params = pd.DataFrame(boot_params, columns=names)
-        self._interval_frame(boot_params)
+        self._interval_frame(boot_params, ends)
         self.residuals = residuals
         self.n_obs = int(y.size)
         self.dof = self.n_obs - len(names)
@@ -177,6 +182,7 @@ def _fit_group(
         if d.replicates is not None
     ]
     boot = [np.empty((0, obj.n_params)) for _ in datasets]
+    ends: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(datasets)
     if reps:
         which = [i for i, d in enumerate(datasets) if d.replicates is not None]
         rows = np.concatenate([np.full(len(r), i) for i, r in zip(which, reps, strict=True)])
@@ -185,15 +191,19 @@ def _fit_group(
         zb = np.full((len(rows), obj.n_params), np.nan)
         zb[good], fb = obj.solve(z[rows[good]], gr[good], rows[good])
         zb[np.flatnonzero(good)[~np.isfinite(fb)]] = np.nan
+        low, high = np.zeros_like(zb, dtype=bool), np.zeros_like(zb, dtype=bool)
+        low[good], high[good] = obj.undetermined(zb[good], gr[good], rows[good], fb)
+        z_low, z_high = np.where(low, obj.lower, zb), np.where(high, obj.upper, zb)
         for i in which:
             boot[i] = obj.to_theta(zb[rows == i])
+            ends[i] = obj.to_theta(z_low[rows == i]), obj.to_theta(z_high[rows == i])
     settings = {"loss": loss, "delta": delta, "space": space}
     fits = []
     for i, d in enumerate(datasets):
         r = obj.residuals(z[i : i + 1], gy[i : i + 1], np.array([i]))[0]
         st = {**settings, "weighted": d.sigma is not None}
         theta = obj.to_theta(z[i])
-        fits.append(LawFit(family, inputs[i], ys[i], theta, boot[i], r, st, level, z[i]))
+        fits.append(LawFit(family, inputs[i], ys[i], theta, boot[i], r, st, level, z[i], ends[i]))
     return fits
 
 

@@ -46,13 +46,25 @@ class FitResult:
     aic: float
     bic: float
 
-    def _interval_frame(self, draws: np.ndarray) -> None:
-        """Set ``se`` and ``ci`` from bootstrap draws of shape (B, p)."""
+    def _interval_frame(
+        self, draws: np.ndarray, ends: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> None:
+        """Set ``se`` and ``ci`` from bootstrap draws of shape (B, p). ``ends``: (low, high),
+        (B, p) each, the ends of the range of values a replicate leaves open (equal to the draw
+        where it determines the parameter): the interval's low end is the lower percentile of
+        the lows, its high end the upper percentile of the highs, and the ``se`` of a parameter
+        that some replicate leaves open is NaN (that replicate's estimate is not one number)."""
         names = self.params.index
         self.n_boot = int(np.isfinite(draws).all(axis=1).sum()) if draws.size else 0
         if self.n_boot:
-            lo, hi = percentile_interval(draws, self.level)
+            low, high = (draws, draws) if ends is None else ends
+            lo, hi = (
+                percentile_interval(low, self.level)[0],
+                percentile_interval(high, self.level)[1],
+            )
             se = np.nanstd(draws, axis=0, ddof=1)
+            known = np.isfinite(draws)
+            se[((low != draws) | (high != draws))[known.all(axis=1)].any(axis=0)] = np.nan
         else:
             lo = hi = se = np.full(len(names), np.nan)
         self.ci = pd.DataFrame({"low": lo, "high": hi}, index=names)

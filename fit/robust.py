@@ -29,6 +29,7 @@ import numpy as np
 from fit.families import Family
 
 STALL = 1e-8  # a row whose loss fell by less than this (relative) in 10 iterations has stalled
+FLAT = 1e-9  # a loss that changes by less than this (relative) does not see the change
 REACH = 4.0  # the extended step's least multiple of the LM step, and its growth factor
 SCREEN = 20  # iterations after which a global fit goes on from its best few starts only
 KEEP = 5  # starts per data set a global fit goes on from
@@ -218,6 +219,24 @@ class Objective:
         grad = -np.einsum("bmp,bm->bp", jac, r * w)
         hess = np.matmul((jac * w[:, :, None]).transpose(0, 2, 1), jac)
         return self.value(r), grad, hess, r, jac
+
+    def undetermined(
+        self, z: np.ndarray, gy: np.ndarray, rows: np.ndarray, f: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row and parameter, shape (B, p): whether the loss ``f`` at ``z`` is unchanged
+        (relative ``FLAT``) with that parameter moved to its lower bound, the others held, so
+        that the data do not determine it below its value; and the same toward the upper bound
+        (e.g. a logistic whose ceiling U is so small that the curve is 1 - 0 in floating point
+        wherever the slope s and midpoint m put it). False for rows of non-finite loss."""
+        n, p = z.shape
+        ends = []
+        for bound in (self.lower, self.upper):
+            moved = np.repeat(z[None], p, axis=0)  # (p, B, p): parameter j moved in block j
+            moved[np.arange(p), :, np.arange(p)] = bound[:, None]
+            r = self.residuals(moved.reshape(-1, p), np.tile(gy, (p, 1)), np.tile(rows, p))
+            loss = self.value(r).reshape(p, n).T
+            ends.append((loss <= f[:, None] * (1 + FLAT)) & np.isfinite(f)[:, None])
+        return ends[0], ends[1]
 
     def solve(
         self,

@@ -47,11 +47,11 @@ def fit_rows(
     theta = point.params.to_numpy()
     r = point.residuals
     objective = float(np.sum(huber(r, delta)) if loss == "huber" else 0.5 * np.sum(r * r))
-    boot = np.empty((0, theta.size))
+    boot, ends = np.empty((0, theta.size)), None
     if bootstrap:
-        boot = _refit_resamples(family, point, sigma, bootstrap, seed, loss, delta, space)
+        boot, ends = _refit_resamples(family, point, sigma, bootstrap, seed, loss, delta, space)
     settings = {**point.settings, "objective": objective, "resampled": "rows"}
-    return LawFit(family, point.inputs, point.y, theta, boot, r, settings, level)
+    return LawFit(family, point.inputs, point.y, theta, boot, r, settings, level, ends=ends)
 
 
 def _refit_resamples(
@@ -63,8 +63,9 @@ def _refit_resamples(
     loss: str,
     delta: float,
     space: str,
-) -> np.ndarray:
-    """Parameters refitted to ``n_boot`` row resamples, all solved at once (NaN rows failed)."""
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Parameters refitted to ``n_boot`` row resamples, all solved at once (NaN rows failed),
+    and the lowest and highest value of each that its resample leaves open (``LawFit``)."""
     m = point.n_obs
     idx = np.random.default_rng(seed).integers(0, m, (n_boot, m))
     sig = None if sigma is None else np.broadcast_to(np.asarray(sigma, dtype=float), (m,))
@@ -73,6 +74,9 @@ def _refit_resamples(
     obj = Objective.stack(family, inputs, scales, loss=loss, delta=delta, space=space)
     gy = obj.transform(point.y[idx])
     z0 = np.tile(obj.to_z(point.params.to_numpy()), (n_boot, 1))
-    z, f = obj.solve(z0, gy, np.arange(n_boot))
+    rows = np.arange(n_boot)
+    z, f = obj.solve(z0, gy, rows)
     z[~np.isfinite(f)] = np.nan
-    return obj.to_theta(z)
+    low, high = obj.undetermined(z, gy, rows, f)
+    ends = obj.to_theta(np.where(low, obj.lower, z)), obj.to_theta(np.where(high, obj.upper, z))
+    return obj.to_theta(z), ends

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fit import CURVE_FAMILIES, Dataset, Family, Param, fit_law, fit_laws, select_by_aic
+from fit import CURVE_FAMILIES, Dataset, Family, LawFit, Param, fit_law, fit_laws, select_by_aic
 from fit.robust import Objective, standardization
 
 TRUTH = {
@@ -96,6 +96,56 @@ def test_refits_along_flat_valleys_end_where_a_fresh_descent_gains_nothing():
             improved += int(np.sum(again < loss * (1 - 1e-6)))
             total += len(gy)
     assert improved <= 0.01 * total, (improved, total)
+
+
+def test_undetermined_parameters_are_those_the_loss_does_not_see_up_to_their_bound():
+    """Brute force: a parameter is open toward a bound exactly when moving it there (the others
+    held) leaves the loss within 1e-9 (relative)."""
+    rng = np.random.default_rng(4)
+    for name, truth in TRUTH.items():
+        family = CURVE_FAMILIES[name]
+        data = dataset(family, truth, 100, 0, rng)
+        scale = standardization(data.y, data.sigma, "log")
+        obj = Objective.stack(family, [(X,)], [scale])
+        thetas = np.array(truth) * rng.uniform(0.5, 1.5, (40, len(truth)))
+        thetas[::4, 0] = [p.bounds[0] for p in family.params][0]  # some rows at a bound
+        z = obj.to_z(thetas)
+        gy = np.tile(obj.transform(data.y), (len(z), 1))
+        rows = np.zeros(len(z), dtype=int)
+        f = obj.value(obj.residuals(z, gy, rows))
+        low, high = obj.undetermined(z, gy, rows, f)
+        assert low.any() and high.any() and not low.all() and not high.all()
+        for b, theta in enumerate(obj.to_theta(z)):
+            here = _loss(family, theta, data.y, scale)
+            for j, p in enumerate(family.params):
+                for bound, flag in ((p.bounds[0], low[b, j]), (p.bounds[1], high[b, j])):
+                    moved = theta.copy()
+                    moved[j] = bound
+                    there = _loss(family, moved, data.y, scale)
+                    assert flag == (there <= here * (1 + 1e-9)), (name, b, p.name, here, there)
+
+
+def test_intervals_reach_the_bound_where_replicates_leave_a_parameter_open():
+    """A logistic seen at a 2% accuracy: in replicates that resample no correct answer the
+    curve is err = 1 whatever its slope and ceiling, so those are open up to their bounds and
+    the interval says so; the interval no longer depends on where each refit stops (nor do
+    the replicates' starting points matter), and an open parameter's std error is NaN."""
+    family = CURVE_FAMILIES["logistic"]
+    rng = np.random.default_rng(8)
+    truth = (0.03, 1.2, 2.0)
+    data = dataset(family, truth, 200, 400, rng)
+    reps = np.array(data.replicates)
+    reps[:40] = 1.0  # 10% of the replicates: no correct answer anywhere
+    data = Dataset(X, data.y, data.sigma, reps)
+    fit = fit_laws(family, [data])[0]
+    names = list(family.param_names)
+    assert fit.ci.loc["s", "high"] == pytest.approx(family.params[names.index("s")].bounds[1])
+    assert fit.ci.loc["U", "high"] == pytest.approx(family.params[names.index("U")].bounds[1])
+    assert np.isnan(fit.se["s"]) and np.isnan(fit.se["U"])
+    nudged = LawFit.__new__(LawFit)
+    nudged.z = fit.z + 1e-6
+    again = fit_laws(family, [data], point=[nudged])[0]
+    np.testing.assert_allclose(again.ci.to_numpy(), fit.ci.to_numpy(), rtol=1e-4)
 
 
 def _loss(family: Family, theta: np.ndarray, y: np.ndarray, scale: np.ndarray) -> float:
