@@ -41,7 +41,7 @@ class LawFit(FitResult):
 
     ``ends``: per replicate and parameter, the (low, high) ends of the values it leaves open:
     the parameter's bound where the replicate's loss stays flat with that parameter alone moved
-    there (``Objective.undetermined``), else the refit's value; ``ci`` is taken from them."""
+    there (``Objective.open_ends``), else the refit's value; ``ci`` is taken from them."""
 
     def __init__(
         self,
@@ -191,9 +191,8 @@ def _fit_group(
         zb = np.full((len(rows), obj.n_params), np.nan)
         zb[good], fb = obj.solve(z[rows[good]], gr[good], rows[good])
         zb[np.flatnonzero(good)[~np.isfinite(fb)]] = np.nan
-        low, high = np.zeros_like(zb, dtype=bool), np.zeros_like(zb, dtype=bool)
-        low[good], high[good] = obj.undetermined(zb[good], gr[good], rows[good], fb)
-        z_low, z_high = np.where(low, obj.lower, zb), np.where(high, obj.upper, zb)
+        z_low, z_high = zb.copy(), zb.copy()
+        z_low[good], z_high[good] = obj.open_ends(zb[good], gr[good], rows[good], fb)
         for i in which:
             boot[i] = obj.to_theta(zb[rows == i])
             ends[i] = obj.to_theta(z_low[rows == i]), obj.to_theta(z_high[rows == i])

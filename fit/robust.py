@@ -220,14 +220,15 @@ class Objective:
         hess = np.matmul((jac * w[:, :, None]).transpose(0, 2, 1), jac)
         return self.value(r), grad, hess, r, jac
 
-    def undetermined(
+    def open_ends(
         self, z: np.ndarray, gy: np.ndarray, rows: np.ndarray, f: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Per row and parameter, shape (B, p): whether the loss ``f`` at ``z`` is unchanged
-        (relative ``FLAT``) with that parameter moved to its lower bound, the others held, so
-        that the data do not determine it below its value; and the same toward the upper bound
-        (e.g. a logistic whose ceiling U is so small that the curve is 1 - 0 in floating point
-        wherever the slope s and midpoint m put it). False for rows of non-finite loss."""
+        """The low and high ends, (B, p) each, of the values each row leaves open: a
+        parameter's lower bound where the loss ``f`` at ``z`` stays within ``FLAT`` (relative)
+        with that parameter alone moved there (the data do not determine it below its value),
+        else its value ``z``; the same toward the upper bound. E.g. a logistic whose ceiling U
+        is so small that the curve is 1 - 0 in floating point wherever its slope s and midpoint
+        m put it. Rows of non-finite loss keep ``z``."""
         n, p = z.shape
         ends = []
         for bound in (self.lower, self.upper):
@@ -235,7 +236,8 @@ class Objective:
             moved[np.arange(p), :, np.arange(p)] = bound[:, None]
             r = self.residuals(moved.reshape(-1, p), np.tile(gy, (p, 1)), np.tile(rows, p))
             loss = self.value(r).reshape(p, n).T
-            ends.append((loss <= f[:, None] * (1 + FLAT)) & np.isfinite(f)[:, None])
+            flat = (loss <= f[:, None] * (1 + FLAT)) & np.isfinite(f)[:, None]
+            ends.append(np.where(flat, bound, z))
         return ends[0], ends[1]
 
     def solve(

@@ -77,6 +77,5 @@ def _refit_resamples(
     rows = np.arange(n_boot)
     z, f = obj.solve(z0, gy, rows)
     z[~np.isfinite(f)] = np.nan
-    low, high = obj.undetermined(z, gy, rows, f)
-    ends = obj.to_theta(np.where(low, obj.lower, z)), obj.to_theta(np.where(high, obj.upper, z))
-    return obj.to_theta(z), ends
+    z_low, z_high = obj.open_ends(z, gy, rows, f)
+    return obj.to_theta(z), (obj.to_theta(z_low), obj.to_theta(z_high))

@@ -98,7 +98,7 @@ def test_refits_along_flat_valleys_end_where_a_fresh_descent_gains_nothing():
     assert improved <= 0.01 * total, (improved, total)
 
 
-def test_undetermined_parameters_are_those_the_loss_does_not_see_up_to_their_bound():
+def test_open_ends_are_the_bounds_the_loss_does_not_see_a_parameter_move_to():
     """Brute force: a parameter is open toward a bound exactly when moving it there (the others
     held) leaves the loss within 1e-9 (relative)."""
     rng = np.random.default_rng(4)
@@ -113,8 +113,10 @@ def test_undetermined_parameters_are_those_the_loss_does_not_see_up_to_their_bou
         gy = np.tile(obj.transform(data.y), (len(z), 1))
         rows = np.zeros(len(z), dtype=int)
         f = obj.value(obj.residuals(z, gy, rows))
-        low, high = obj.undetermined(z, gy, rows, f)
+        z_low, z_high = obj.open_ends(z, gy, rows, f)
+        low, high = z_low == obj.lower, z_high == obj.upper
         assert low.any() and high.any() and not low.all() and not high.all()
+        assert np.all((z_low == z) | low) and np.all((z_high == z) | high)
         for b, theta in enumerate(obj.to_theta(z)):
             here = _loss(family, theta, data.y, scale)
             for j, p in enumerate(family.params):
