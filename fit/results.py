@@ -57,14 +57,15 @@ class FitResult:
         names = self.params.index
         self.n_boot = int(np.isfinite(draws).all(axis=1).sum()) if draws.size else 0
         if self.n_boot:
-            low, high = (draws, draws) if ends is None else ends
-            lo, hi = (
-                percentile_interval(low, self.level)[0],
-                percentile_interval(high, self.level)[1],
-            )
             se = np.nanstd(draws, axis=0, ddof=1)
-            known = np.isfinite(draws)
-            se[((low != draws) | (high != draws))[known.all(axis=1)].any(axis=0)] = np.nan
+            if ends is None:
+                lo, hi = percentile_interval(draws, self.level)
+            else:
+                low, high = ends
+                lo = percentile_interval(low, self.level)[0]
+                hi = percentile_interval(high, self.level)[1]
+                opened = ((low != draws) | (high != draws))[np.isfinite(draws).all(axis=1)]
+                se[opened.any(axis=0)] = np.nan
         else:
             lo = hi = se = np.full(len(names), np.nan)
         self.ci = pd.DataFrame({"low": lo, "high": hi}, index=names)
