@@ -9,7 +9,15 @@ from fit.beta import BetaFit, pass_at_k
 from fit.claims import Claim, beats_everywhere
 from fit.families import CURVE_FAMILIES, FAMILIES, Family, Param
 from fit.frontier import Selection, budget_grid, pareto_front, select_best
-from fit.law import Dataset, LawFit, fit_law, fit_laws, select_by_aic
+from fit.law import (
+    Dataset,
+    LawFit,
+    fit_law,
+    fit_laws,
+    law_shapes,
+    restore_law,
+    select_by_aic,
+)
 from fit.optimal import (
     OptimalSize,
     best_size_slope,
@@ -45,8 +53,10 @@ __all__ = [
     "fit_laws",
     "fit_optimal_size",
     "fit_rows",
+    "law_shapes",
     "optimal_size",
     "pareto_front",
+    "restore_law",
     "select_best",
     "select_by_aic",
     "size_exponent",

@@ -41,7 +41,8 @@ class LawFit(FitResult):
 
     ``ends``: per replicate and parameter, the (low, high) ends of the values it leaves open:
     the parameter's bound where the replicate's loss stays flat with that parameter alone moved
-    there (``Objective.open_ends``), else the refit's value; ``ci`` is taken from them."""
+    there (``Objective.open_ends``), else the refit's value; ``ci`` is taken from them.
+    ``arrays()`` and ``restore_law`` keep a fit as plain arrays and make it again."""
 
     def __init__(
         self,
@@ -67,6 +68,7 @@ class LawFit(FitResult):
         names = list(family.param_names)
         self.params = pd.Series(params, index=names, name=self.name)
         self.boot_params = pd.DataFrame(boot_params, columns=names)
+        self.ends = ends
         self._interval_frame(boot_params, ends)
         self.residuals = residuals
         self.n_obs = int(y.size)
@@ -98,6 +100,21 @@ class LawFit(FitResult):
 
     def extra_stats(self) -> dict[str, Any]:
         return {**self.settings, "rss": self.rss}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The fit's own numbers (its data and settings aside): estimate (``params``, and ``z``
+        in the solver's coordinates), residuals, refits (``boot``) and their ends (``low``,
+        ``high``, when there are refits), in the order of ``law_shapes``. ``restore_law`` makes
+        the fit from them again."""
+        out = {
+            "params": self.params.to_numpy(),
+            "z": np.asarray(self.z, dtype=float),
+            "residuals": self.residuals,
+            "boot": self.boot_params.to_numpy(),
+        }
+        if self.ends is not None:
+            out["low"], out["high"] = self.ends
+        return out
 
 
 def _check(family: Family, data: Dataset, space: str) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
@@ -159,6 +176,52 @@ def fit_laws(
     return [f for f in fits if f is not None]
 
 
+def _settings(loss: str, delta: float, space: str, data: Dataset) -> dict[str, Any]:
+    return {"loss": loss, "delta": delta, "space": space, "weighted": data.sigma is not None}
+
+
+def law_shapes(family: Family | str, data: Dataset) -> dict[str, tuple[int, ...]]:
+    """The shape of each of ``LawFit.arrays()`` for a fit of ``family`` to ``data``."""
+    p = len(get_family(family).params)
+    n_boot = 0 if data.replicates is None else len(np.atleast_2d(data.replicates))
+    shapes = {"params": (p,), "z": (p,), "residuals": (np.size(data.y),), "boot": (n_boot, p)}
+    return shapes | ({"low": (n_boot, p), "high": (n_boot, p)} if n_boot else {})
+
+
+def restore_law(
+    family: Family | str,
+    data: Dataset,
+    arrays: dict[str, np.ndarray],
+    *,
+    loss: str = "huber",
+    delta: float = 1e-3,
+    space: str = "log",
+    level: float = 0.95,
+) -> LawFit:
+    """The fit whose ``LawFit.arrays()`` these are, of ``family`` to ``data`` by ``fit_laws``
+    with these settings (``level`` may differ: the intervals are taken anew). Raises
+    ``ValueError`` when an array is missing or not of its shape (``law_shapes``)."""
+    family = get_family(family)
+    inputs, y = _check(family, data, space)
+    shapes = law_shapes(family, data)
+    for name, shape in shapes.items():
+        if name not in arrays or np.shape(arrays[name]) != shape:
+            raise ValueError(f"{family.name}: array {name!r} missing or not of shape {shape}")
+    ends = (arrays["low"], arrays["high"]) if "low" in shapes else None
+    return LawFit(
+        family,
+        inputs,
+        y,
+        arrays["params"],
+        arrays["boot"],
+        arrays["residuals"],
+        _settings(loss, delta, space, data),
+        level,
+        arrays["z"],
+        ends,
+    )
+
+
 def _fit_group(
     family: Family,
     checked: list[tuple[tuple[np.ndarray, ...], np.ndarray]],
@@ -196,11 +259,10 @@ def _fit_group(
         for i in which:
             boot[i] = obj.to_theta(zb[rows == i])
             ends[i] = obj.to_theta(z_low[rows == i]), obj.to_theta(z_high[rows == i])
-    settings = {"loss": loss, "delta": delta, "space": space}
     fits = []
     for i, d in enumerate(datasets):
         r = obj.residuals(z[i : i + 1], gy[i : i + 1], np.array([i]))[0]
-        st = {**settings, "weighted": d.sigma is not None}
+        st = _settings(loss, delta, space, d)
         theta = obj.to_theta(z[i])
         fits.append(LawFit(family, inputs[i], ys[i], theta, boot[i], r, st, level, z[i], ends[i]))
     return fits

@@ -31,7 +31,8 @@ from fit import (
     select_by_aic,
 )
 from scaling.curves import Curve
-from scaling.errors import ArgumentError
+from scaling.errors import ArgumentError, ScalingError
+from scaling.fit_cache import FitCache, law_key
 from scaling.store import Run
 from scaling.workers import run_all
 
@@ -133,16 +134,50 @@ def fit_families(
     point: dict[str, list[LawFit]] | None = None,
     workers: int = 1,
     level: float = 0.95,
+    cache: FitCache | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, list[LawFit]]:
     """``fit_laws`` of each family on its data sets (of a family in ``point``: only the
     replicates, from those fits), a family per job on ``workers`` processes, the largest
-    first."""
-    names = sorted(datasets, key=lambda n: -sum(map(_size, datasets[n])))
+    first. With ``cache``, the fits kept there are read back, only the others are solved, and
+    those are kept (a cache that cannot be written gets a line in ``notes``)."""
+    point = point or {}
+    settings = {"loss": "huber", "delta": delta, "space": "log"}
+    found: dict[str, list[LawFit | None]] = {n: [None] * len(sets) for n, sets in datasets.items()}
+    keys: dict[str, list[str]] = {}
+    if cache is not None:
+        for n, sets in datasets.items():
+            starts = [f.z for f in point[n]] if n in point else [None] * len(sets)
+            keys[n] = [law_key(n, d, settings, z) for d, z in zip(sets, starts, strict=True)]
+            found[n] = [
+                cache.load(k, n, d, settings, level) for k, d in zip(keys[n], sets, strict=True)
+            ]
+    todo = {n: [i for i, f in enumerate(fits) if f is None] for n, fits in found.items()}
+    names = sorted(
+        (n for n in todo if todo[n]), key=lambda n: -sum(_size(datasets[n][i]) for i in todo[n])
+    )
     jobs = [
-        partial(fit_laws, n, datasets[n], delta=delta, level=level, point=(point or {}).get(n))
+        partial(
+            fit_laws,
+            n,
+            [datasets[n][i] for i in todo[n]],
+            **settings,
+            level=level,
+            point=[point[n][i] for i in todo[n]] if n in point else None,
+        )
         for n in names
     ]
-    return dict(zip(names, run_all(jobs, workers, preload=PRELOAD), strict=True))
+    for n, fits in zip(names, run_all(jobs, workers, preload=PRELOAD), strict=True):
+        for i, f in zip(todo[n], fits, strict=True):
+            found[n][i] = f
+            if cache is not None:
+                try:
+                    cache.save(keys[n][i], f)
+                except ScalingError as e:  # the fit stands; it is only not kept
+                    if notes is not None:
+                        notes.append(f"fit cache: {e}; fits not kept")
+                    cache = None
+    return {n: [f for f in fits if f is not None] for n, fits in found.items()}
 
 
 def _size(d: Dataset) -> int:
@@ -168,13 +203,15 @@ def fit_curves(
     progress: Callable[[str], None] | None = None,
     workers: int = 1,
     alongside: dict[str, list[Dataset]] | None = None,
+    cache: FitCache | None = None,
 ) -> tuple[list[CurveFit], dict[str, list[LawFit]]]:
     """Fit, choose and backtest a law per curve (curves without three design budgets get
     none); ``runs`` maps (data set, run label) to the run, for the Beta forecast of coverage;
     ``level``: the laws' interval level; ``workers`` processes fit the families side by side.
     ``alongside``: data sets of other families (by name, e.g. the joint laws), fitted with
-    their replicates on the same workers as the chosen laws' refits. Returns the curves' fits
-    and those of ``alongside``."""
+    their replicates on the same workers as the chosen laws' refits. ``cache``: fits kept from
+    earlier runs are read from it, new ones kept in it (``scaling.fit_cache``). Returns the
+    curves' fits and those of ``alongside``."""
     check_law(law)
     alongside = alongside or {}
     if set(alongside) & set(CURVE_FAMILIES):
@@ -190,7 +227,8 @@ def fit_curves(
     points = {
         n: [Dataset(data[i].x, data[i].y, data[i].sigma) for i in g] for n, g in groups.items()
     }
-    for name, found in fit_families(points, delta, workers=workers, level=level).items():
+    first = fit_families(points, delta, workers=workers, level=level, cache=cache, notes=notes)
+    for name, found in first.items():
         for i, f in zip(groups[name], found, strict=True):
             fits[i][name] = f
     chosen = {i: ("", "fewer than 3 budgets: no curve") for i in range(len(curves))}
@@ -222,6 +260,8 @@ def fit_curves(
         point={n: [fits[i][n] for i in g] for n, g in groups.items()},
         workers=workers,
         level=level,
+        cache=cache,
+        notes=notes,
     )
     for name, found in refits.items():
         if name in alongside:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from scaling.costs import CostModel, parse_costs
 from scaling.curves import Curve, build_curves, design_ks, search_configurations
 from scaling.defaults import BOOTSTRAP
 from scaling.errors import ArgumentError
+from scaling.fit_cache import FitCache, as_cache
 from scaling.fitting import PRELOAD, CurveFit, check_law, fit_curves
 from scaling.frontier import (
     FRONTIER_COLUMNS,
@@ -222,6 +224,7 @@ def fit_runs(
     delta: float = 1e-3,
     progress: Callable[[str], None] | None = None,
     workers: int = 1,
+    cache: FitCache | str | Path | None = None,
 ) -> FitReport:
     """Replay ``runs``, fit laws, find the frontier and the compute-optimal size.
 
@@ -235,7 +238,9 @@ def fit_runs(
     callable taking a status line; ``workers``: processes that fit the curve families side by
     side, started in the background when the fit begins (above 1, a script calling this needs
     the ``if __name__ == "__main__":`` guard that Python's process pools ask of their main
-    module).
+    module); ``cache``: a folder of fitted laws (``scaling.fit_cache``): a law fitted before to
+    the same data with the same settings is read back instead of solved again (the same
+    numbers, to the bit), new ones are kept there; None: every law is solved, nothing kept.
     """
     check_law(law)
     model, *others = parse_costs(cost)
@@ -251,6 +256,7 @@ def fit_runs(
     if workers < 1:
         raise ArgumentError("workers", workers, "must be 1 (this process) or more")
     grid = None if budgets is None else check_budgets(np.asarray(budgets, dtype=float))
+    cache = as_cache(cache)
     warm(workers, PRELOAD)
     groups: dict[str, list[Run]] = {}
     for r in runs:
@@ -305,7 +311,7 @@ def fit_runs(
     }
     fits, more = fit_curves(
         curves, by_name, law=law, delta=delta, bootstrap=bootstrap, seed=seed, notes=notes,
-        level=level, progress=progress, workers=workers,
+        level=level, progress=progress, workers=workers, cache=cache,
         alongside={"joint": [joint_data([curves[j] for j in g]) for g in joint.values()]}
         if joint
         else None,
@@ -399,7 +405,7 @@ def fit_runs(
         alternative = fit_runs(
             runs, strategies=wanted, include_oracle=include_oracle, budgets=None, law=law,
             compare=compare, cost=other, bootstrap=bootstrap, seed=seed, level=level,
-            delta=delta, progress=progress, workers=workers,
+            delta=delta, progress=progress, workers=workers, cache=cache,
         )  # fmt: skip
         report.comparisons.append(compare_costs(report, alternative))
     return report

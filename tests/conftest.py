@@ -4,13 +4,26 @@ Under CI (``CI`` set in the environment) a skipped test fails, unless it is mark
 (it needs more than one CUDA GPU, which CI does not have): every other test's dependencies are
 installed by ``.ci/run`` (vLLM's CPU build included, for the tests marked ``vllm``), so a skip
 means a missing install.
+
+The laws that the commands under test fit are kept in a folder of this session
+(``SCALING_CACHE_DIR``, inherited by the commands' processes), never in the user's cache, and
+removed at the end.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
+
+FIT_CACHE = tempfile.mkdtemp(prefix="scaling-test-fits-")
+os.environ["SCALING_CACHE_DIR"] = FIT_CACHE
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(FIT_CACHE, ignore_errors=True)
 
 
 def _ci() -> bool:

@@ -12,12 +12,14 @@ from scaling.commands.options import (
     Bootstrap,
     BudgetGrid,
     Cost,
+    FitCacheOption,
     IncludeOracle,
     Intensity,
     Runs,
     Seed,
     Strategies,
     Workers,
+    chosen_cache,
     chosen_costs,
     chosen_workers,
 )
@@ -40,6 +42,7 @@ def explore(
     bootstrap: Bootstrap = BOOTSTRAP,
     seed: Seed = 0,
     workers: Workers = None,
+    cache: FitCacheOption = True,
     screenshot: Annotated[
         Path | None,
         typer.Option(
@@ -70,6 +73,7 @@ def explore(
             bootstrap=bootstrap,
             seed=seed,
             workers=chosen_workers(workers),
+            cache=chosen_cache(cache),
             budgets=grid,
             law=law,
             progress=lambda msg: bar.update(task, advance=1, description=msg),

@@ -19,12 +19,14 @@ from scaling.commands.options import (
     Bootstrap,
     BudgetGrid,
     Costs,
+    FitCacheOption,
     IncludeOracle,
     Intensity,
     Runs,
     Seed,
     Strategies,
     Workers,
+    chosen_cache,
     chosen_costs,
     chosen_workers,
 )
@@ -315,6 +317,7 @@ def fit(
     bootstrap: Bootstrap = BOOTSTRAP,
     seed: Seed = 0,
     workers: Workers = None,
+    cache: FitCacheOption = True,
     delta: Annotated[float, typer.Option("--huber-delta", help="Huber loss delta.")] = 1e-3,
     details: Annotated[
         bool, typer.Option("--details", help="Also print the fitted laws and every notice.")
@@ -348,6 +351,7 @@ def fit(
             bootstrap=bootstrap,
             seed=seed,
             workers=chosen_workers(workers),
+            cache=chosen_cache(cache),
             delta=delta,
             progress=lambda msg: bar.update(task, advance=1, description=msg),
         )

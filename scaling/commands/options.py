@@ -49,6 +49,13 @@ def chosen_costs(cost: str, intensity: float | None, several: bool = False) -> l
     return models
 
 
+def chosen_cache(cache: bool):
+    """The folder of fitted laws of ``--cache`` (None with ``--no-cache``)."""
+    from scaling.fit_cache import default_folder
+
+    return default_folder() if cache else None
+
+
 def chosen_workers(workers: int | None) -> int:
     """The processes of ``--workers``: one per core unless given."""
     from scaling.estimators.threads import cores
@@ -81,5 +88,13 @@ Workers = Annotated[
     int | None,
     typer.Option(
         "--workers", help="Processes fitting the laws side by side (default: one per core)."
+    ),
+]
+FitCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--cache/--no-cache",
+        help="Read back laws fitted before to the same data and keep new ones, in "
+        "$SCALING_CACHE_DIR (default ~/.cache/scaling/fits); --no-cache solves every law.",
     ),
 ]
