@@ -13,7 +13,7 @@ import pandas as pd
 def percentile_interval(draws: np.ndarray, level: float, axis: int = 0) -> np.ndarray:
     """Percentile bootstrap interval of ``draws`` along ``axis`` (NaN draws ignored)."""
     tail = 50.0 * (1.0 - level)
-    if not np.isnan(draws).any():  # the same numbers, without nanpercentile's slice-by-slice pass
+    if draws.size and not np.isnan(draws).any():  # as nanpercentile, without its slice loop
         return np.percentile(draws, [tail, 100.0 - tail], axis=axis)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN, as meant

@@ -68,8 +68,10 @@ def code_fingerprint() -> bytes:
 def law_key(
     family: str, data: Dataset, settings: Mapping[str, Any], point: np.ndarray | None = None
 ) -> str:
-    """The hex SHA-256 of everything ``fit_laws(family, [data], **settings, point=...)``
-    depends on; ``point``: the estimate (solver coordinates) the refits start from."""
+    """The hex SHA-256 of everything a fit of ``family`` to ``data`` by ``fit_laws`` with
+    ``settings`` depends on; ``point``: the estimate the refits start from (``LawFit.z`` of the
+    fit passed as ``fit_laws``'s ``point``), None for a fit from the family's grid. Each array
+    goes in after its name and shape, so the byte stream decodes one way only."""
     h = hashlib.sha256(code_fingerprint())
     h.update(json.dumps({"family": family, **settings}, sort_keys=True).encode())
     arrays = {

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fit import CURVE_FAMILIES, Dataset, Family, LawFit, Param, fit_law, fit_laws, select_by_aic
+from fit.results import percentile_interval
 from fit.robust import Objective, standardization
 
 TRUTH = {
@@ -231,3 +236,26 @@ def test_result_api_looks_like_statsmodels():
     assert fit.residuals.shape == X.shape and fit.dof == X.size - 3
     assert np.isfinite(fit.aic) and fit.bic > fit.aic  # ln(10) > 2
     assert fit.predict_draws(X).shape == (50, X.size)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 60),
+    st.integers(1, 4),
+    st.floats(0.5, 0.99),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+def test_percentile_interval_is_nanpercentile(n, p, level, seed, holes):
+    """The interval skips NaN draws; without any it takes the plain percentile, the same
+    numbers to the bit."""
+    rng = np.random.default_rng(seed)
+    draws = rng.standard_cauchy((n, p))
+    if holes:
+        draws[rng.random((n, p)) < 0.2] = np.nan
+    tail = 50 * (1 - level)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = np.nanpercentile(draws, [tail, 100 - tail], axis=0)
+        got = percentile_interval(draws, level)
+    assert np.array_equal(got, want, equal_nan=True)
