@@ -385,14 +385,16 @@ def _tokens(run, table, order, per_problem, has):
     """Per-problem mean prompt tokens, mean completion tokens and mean squared completion
     tokens of the pool, and where they come from."""
     n_problems = len(has)
-    completion = table.column("completion_tokens").to_numpy(zero_copy_only=False)[order]
-    prompt = table.column("prompt_tokens").to_numpy(zero_copy_only=False)[order]
     counts = np.bincount(per_problem, minlength=n_problems)[has]
     declared = run.meta.tokens
-    if len(order) and not pd.isna(completion.astype(float)).any():
-        c = completion.astype(float)
-        mean = np.bincount(per_problem, weights=c, minlength=n_problems)[has] / counts
-        sq = np.bincount(per_problem, weights=c * c, minlength=n_problems)[has] / counts
+    column = table.column("completion_tokens")
+    lengths = np.full(len(order), np.nan)  # an all-null column (counts only) is not read
+    if column.null_count < len(column):
+        lengths = column.to_numpy(zero_copy_only=False)[order].astype(float)
+    if len(order) and not np.isnan(lengths).any():
+        prompt = table.column("prompt_tokens").to_numpy(zero_copy_only=False)[order]
+        mean = np.bincount(per_problem, weights=lengths, minlength=n_problems)[has] / counts
+        sq = np.bincount(per_problem, weights=lengths * lengths, minlength=n_problems)[has] / counts
         p = prompt.astype(float)
         if np.isnan(p).any():
             p_mean = np.full(len(counts), _known(declared.mean_prompt_tokens))
