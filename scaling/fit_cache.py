@@ -43,13 +43,17 @@ FORMAT = b"scaling-fit-cache 1"
 DTYPE = np.dtype("<f8")
 
 
-def default_folder() -> Path:
+def default_folder() -> Path | None:
     """``$SCALING_CACHE_DIR``, else ``$XDG_CACHE_HOME/scaling/fits``, else
-    ``~/.cache/scaling/fits``."""
+    ``~/.cache/scaling/fits``; None (nothing kept) where the user has no home folder."""
     if folder := os.environ.get("SCALING_CACHE_DIR"):
         return Path(folder)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "scaling" / "fits"
+    if base := os.environ.get("XDG_CACHE_HOME"):
+        return Path(base) / "scaling" / "fits"
+    try:
+        return Path.home() / ".cache" / "scaling" / "fits"
+    except RuntimeError:  # no $HOME and no password entry
+        return None
 
 
 @functools.cache

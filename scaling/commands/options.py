@@ -50,7 +50,8 @@ def chosen_costs(cost: str, intensity: float | None, several: bool = False) -> l
 
 
 def chosen_cache(cache: bool):
-    """The folder of fitted laws of ``--cache`` (None with ``--no-cache``)."""
+    """The folder of fitted laws of ``--cache`` (None with ``--no-cache``, or without a home
+    folder)."""
     from scaling.fit_cache import default_folder
 
     return default_folder() if cache else None
