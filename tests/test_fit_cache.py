@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from in_process import cli
 
 import scaling.fitting as fitting
 from fit import CURVE_FAMILIES, Dataset, LawFit, fit_laws, restore_law
-from scaling.cli import main
 from scaling.fit_cache import FitCache, default_folder, law_key
 from scaling.fitting import fit_families
 from scaling.paths import data_dir
@@ -193,41 +193,26 @@ def test_the_folder_follows_the_environment(monkeypatch, tmp_path):
     assert default_folder() is None  # nothing kept, the fit goes on
 
 
-def run(*args: str) -> str:
-    import io
-    from contextlib import redirect_stdout
-
-    out = io.StringIO()
-    with redirect_stdout(out):
-        try:
-            main(list(args))
-        except SystemExit as e:
-            assert not e.code
-    return out.getvalue()
-
-
-def test_fit_twice_gives_the_same_answer_without_solving_again(tmp_path, monkeypatch):
+def test_fit_twice_gives_the_same_answer_without_solving_again(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SCALING_CACHE_DIR", str(tmp_path / "fits"))
-    runs = [str(data_dir() / "runs" / "mock-aime" / m) for m in ("phi-4", "llama-3-8b-instruct")]
-    args = [*runs, "--bootstrap", "50", "--workers", "1"]
     monkeypatch.setenv("COLUMNS", "80")
-    first = run("fit", *args, "--laws-json", str(tmp_path / "a.json"))
+    runs = [str(data_dir() / "runs" / "mock-aime" / m) for m in ("phi-4", "llama-3-8b-instruct")]
+    args = ["fit", *runs, "--bootstrap", "50", "--workers", "1"]
+    code, first, _ = cli(capsys, *args, "--laws-json", tmp_path / "a.json")
+    assert code == 0
     kept = sorted(p.name for p in (tmp_path / "fits").glob("*/*.f8"))
     assert kept
 
     def no_solving(*a, **k):
         raise AssertionError("a kept law was solved again")
 
-    monkeypatch.setattr(fitting, "fit_laws", no_solving)
-    second = run("fit", *args, "--laws-json", str(tmp_path / "b.json"))
-    assert second == first
-    assert json.loads((tmp_path / "a.json").read_text()) == json.loads(
-        (tmp_path / "b.json").read_text()
-    )
-    with pytest.raises(AssertionError, match="solved again"):
-        run("fit", *args, "--no-cache")
-    monkeypatch.undo()
-    monkeypatch.setenv("SCALING_CACHE_DIR", str(tmp_path / "fits"))
-    monkeypatch.setenv("COLUMNS", "80")
-    assert run("fit", *args, "--no-cache") == first
+    with monkeypatch.context() as patch:
+        patch.setattr(fitting, "fit_laws", no_solving)
+        assert cli(capsys, *args, "--laws-json", tmp_path / "b.json")[:2] == (0, first)
+        with pytest.raises(AssertionError, match="solved again"):
+            cli(capsys, *args, "--no-cache")
+        capsys.readouterr()  # what the failed run wrote
+    laws = [json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab"]
+    assert laws[0] == laws[1]
+    assert cli(capsys, *args, "--no-cache")[:2] == (0, first)
     assert sorted(p.name for p in (tmp_path / "fits").glob("*/*.f8")) == kept
