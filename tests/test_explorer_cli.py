@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from scaling.browser import Browser
 from scaling.cli import app, main
+from scaling.commands.explore import summary_lines
 from scaling.explorer import explorer_frames, strategy_info, write_explorer
 from scaling.report import fit_runs
 from scaling.store import Run, new_manifest, open_runs
@@ -123,6 +124,24 @@ def test_cli_writes_the_page_from_runs(built):
     assert "made up for tests" in ds["provenance"] and "license: CC0" in ds["provenance"]
     assert data["cost"]["name"] == "paper" and "Wu et al." in data["cost"]["title"]
     assert ds["unit"] == data["cost"]["unit"] == "FLOPs"
+
+
+def test_the_summary_is_a_line_per_data_set_and_law_within_80_columns(built):
+    out, result, _, report = built
+    lines = [line for line in result.output.splitlines() if line]  # (the progress bar's blank)
+    assert lines[0].startswith(f"explorer page: {out} (") and lines[0].endswith(" MB)")
+    assert lines[1] == "toy problems: 9 configurations, " + f"{len(report.frontier)} budgets"
+    laws = [line for line in lines if line.startswith("  N_opt ")]
+    assert len(laws) == len(report.optimal) > 0
+    for law, o in zip(laws, report.optimal, strict=True):
+        assert f"~ C^{o.law.params['a']:.3f} [" in law
+        assert ("unreliable" in law) == (not o.reliable)
+    assert max(map(len, lines)) <= 80
+    frames = explorer_frames(open_runs([out.parent / m for m, _, _ in MODELS]), report=report)
+    frames["meta"]["datasets"] = {"a problem set with a name far too long " * 3: {}}
+    narrow = summary_lines(out, frames, 60)
+    assert len(narrow) == 2 and "…" in narrow[1] and len(narrow[1]) == 60
+    assert narrow[1].endswith(": 0 configurations, no budgets (cost unknown)")
 
 
 def test_frames_carry_the_ceiling_and_the_diagnostic(built):

@@ -26,6 +26,9 @@ from scaling.commands.options import (
 from scaling.defaults import BOOTSTRAP
 from scaling.paths import resolve_runs
 from scaling.progress import progress_bar
+from scaling.terminal import shorten, stdout_console
+
+NAME_MIN = 12  # the fewest characters a shortened name keeps
 
 
 def explore(
@@ -54,7 +57,6 @@ def explore(
 ) -> None:
     """Write the explorer: frontier, compute-optimal size, budget slider, drill-down by level."""
     from rich.console import Console
-    from rich.table import Table
 
     from scaling.explorer import explorer_frames, write_explorer
     from scaling.frontier import parse_budget_grid
@@ -79,26 +81,9 @@ def explore(
             progress=lambda msg: bar.update(task, advance=1, description=msg),
         )
     path = write_explorer(output, **frames)
-    table = Table(title=f"Explorer page: {path} ({path.stat().st_size / 1e6:.2f} MB)")
-    for col in ("data set", "configurations", "budgets", "N_opt(C) = G C^a: a [95% CI]"):
-        table.add_column(col)
-    points, frontier = frames["points"], frames["frontier"]
-    for name in frames["meta"]["datasets"]:
-        n_budgets = int((frontier["dataset"] == name).sum())
-        configs = points.loc[points["dataset"] == name, ["run", "strategy"]].drop_duplicates()
-        laws = (frames["nopt_law"] or {}).get(name, [])
-        table.add_row(
-            name,
-            str(len(configs)),
-            str(n_budgets) if n_budgets else "- (cost unknown)",
-            "\n".join(
-                f"{law['label']}: {law['a']:.3f} [{law['a_low']:.3f}, {law['a_high']:.3f}]"
-                + ("" if law["reliable"] else f" (unreliable: misfit {law['misfit']:.1f} SE)")
-                for law in laws
-            )
-            or "-",
-        )
-    Console().print(table)
+    console = stdout_console()
+    for line in summary_lines(path, frames, console.width):
+        console.print(line, markup=False, overflow="ignore", crop=False)
     if screenshot is not None:
         from scaling.browser import Browser
 
@@ -108,6 +93,26 @@ def explore(
                 typer.echo(f"warning: the page logged errors: {'; '.join(page.errors)}", err=True)
             page.screenshot(screenshot)
         typer.echo(f"screenshot: {screenshot}")
+
+
+def summary_lines(path: Path, frames: dict, width: int) -> list[str]:
+    """What the page holds, a line per data set and one per N_opt law (its exponent a of
+    N_opt = G C^a with the interval, and whether it misfits), names shortened so that each
+    line fits ``width`` (never below ``NAME_MIN`` characters; numbers are never cut)."""
+    lines = [f"explorer page: {path} ({path.stat().st_size / 1e6:.2f} MB)"]
+    points, frontier = frames["points"], frames["frontier"]
+    for name in frames["meta"]["datasets"]:
+        n_budgets = int((frontier["dataset"] == name).sum())
+        configs = points.loc[points["dataset"] == name, ["run", "strategy"]].drop_duplicates()
+        budgets = f"{n_budgets} budgets" if n_budgets else "no budgets (cost unknown)"
+        rest = f": {len(configs)} configurations, {budgets}"
+        lines.append(shorten(name, max(width - len(rest), NAME_MIN)) + rest)
+        for law in (frames["nopt_law"] or {}).get(name, []):
+            flag = "" if law["reliable"] else f"; unreliable, misfit {law['misfit']:.1f} SE"
+            tail = f" ~ C^{law['a']:.3f} [{law['a_low']:.3f}, {law['a_high']:.3f}]{flag}"
+            label = shorten(law["label"], max(width - 8 - len(tail), NAME_MIN))
+            lines.append("  N_opt " + label + tail)
+    return lines
 
 
 def register(app: typer.Typer) -> None:
