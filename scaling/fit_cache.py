@@ -8,12 +8,13 @@ of these (``law_key``); rows of a batched fit are solved independently, so a fit
 the one a fresh solve gives, to the bit, whichever data sets it was batched with.
 
 One file per fit, ``FOLDER/<2 hex>/<key>.f8``: the arrays of ``LawFit.arrays()`` raveled, in the
-order of ``fit.law_shapes``, as little-endian float64 and nothing else (no pickles, no header:
-the data set gives the shapes, and a file of another length is not the fit), written
-atomically (a temporary file renamed into place, mode 0o666 less the umask): a concurrent
-writer of the same key writes the same bytes, so no lock is needed. A file that cannot be read
-or does not fit its data is solved again and replaced. Nothing is ever evicted: delete the
-folder to reclaim the space (about 75 kB per curve with 1,000 replicates).
+order of ``fit.law_shapes``, as little-endian float64, then the SHA-256 of those bytes. No
+pickles and no header: the data set gives the shapes, and a file of another length, or whose
+bytes do not match their digest, is not the fit. Written atomically (a temporary file renamed
+into place, mode 0o666 less the umask): a concurrent writer of the same key writes the same
+bytes, so no lock is needed. A file that cannot be read or is not the fit is solved again and
+replaced. Nothing is ever evicted: delete the folder to reclaim the space (about 75 kB per
+curve with 1,000 replicates).
 
 The folder: ``$SCALING_CACHE_DIR``, else ``$XDG_CACHE_HOME/scaling/fits``, else
 ``~/.cache/scaling/fits``.
@@ -39,8 +40,9 @@ from fit.law import get_family
 from fit.robust import as_inputs
 from scaling.files import write_bytes
 
-FORMAT = b"scaling-fit-cache 1"
+FORMAT = b"scaling-fit-cache 2"
 DTYPE = np.dtype("<f8")
+DIGEST = hashlib.sha256().digest_size  # the trailing checksum's bytes
 
 
 def default_folder() -> Path | None:
@@ -113,21 +115,24 @@ class FitCache:
         shapes = law_shapes(family, data)
         sizes = [math.prod(shape) for shape in shapes.values()]
         try:
-            flat = np.fromfile(self.path(key), dtype=DTYPE)
-            if flat.size != sum(sizes):
-                return None
-            parts = np.split(flat, np.cumsum(sizes)[:-1])
-            arrays = {
-                name: part.reshape(shape)
-                for (name, shape), part in zip(shapes.items(), parts, strict=True)
-            }
-            return restore_law(family, data, arrays, **settings, level=level)
-        except (OSError, ValueError):
-            return None  # absent, unreadable, or not of this data's shape
+            kept = self.path(key).read_bytes()
+        except OSError:
+            return None  # absent or unreadable
+        payload, digest = kept[:-DIGEST], kept[-DIGEST:]
+        whole = len(payload) == DTYPE.itemsize * sum(sizes)
+        if not whole or hashlib.sha256(payload).digest() != digest:
+            return None  # not of this data's shape, or damaged
+        parts = np.split(np.frombuffer(payload, dtype=DTYPE).copy(), np.cumsum(sizes)[:-1])
+        arrays = {
+            name: part.reshape(shape)
+            for (name, shape), part in zip(shapes.items(), parts, strict=True)
+        }
+        return restore_law(family, data, arrays, **settings, level=level)
 
     def save(self, key: str, law: LawFit) -> None:
         flat = np.concatenate([np.ravel(a) for a in law.arrays().values()])
-        write_bytes(self.path(key), flat.astype(DTYPE).tobytes())
+        payload = flat.astype(DTYPE).tobytes()
+        write_bytes(self.path(key), payload + hashlib.sha256(payload).digest())
 
     def __repr__(self) -> str:
         return f"FitCache({str(self.folder)!r})"

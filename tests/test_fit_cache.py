@@ -120,6 +120,23 @@ def test_a_damaged_entry_is_solved_again_and_replaced(tmp_path):
                for k, d, f in zip(keys, data, first, strict=True))  # fmt: skip
 
 
+def test_an_entry_of_the_right_length_with_a_changed_byte_is_not_read(tmp_path):
+    """Every byte is checked against the entry's digest: a bit flipped on disk, or a file zeroed
+    by a crash, costs a solve, never a wrong number."""
+    d = curve(0)
+    cache = FitCache(tmp_path)
+    key = law_key("saturating", d, SETTINGS)
+    cache.save(key, fit_laws("saturating", [d], **SETTINGS)[0])
+    kept = bytearray(cache.path(key).read_bytes())
+    for at in (0, len(kept) // 2, len(kept) - 1):  # an estimate, a refit, the digest
+        flipped = kept.copy()
+        flipped[at] ^= 0x01
+        cache.path(key).write_bytes(bytes(flipped))
+        assert cache.load(key, "saturating", d, SETTINGS, 0.95) is None
+    cache.path(key).write_bytes(bytes(len(kept)))
+    assert cache.load(key, "saturating", d, SETTINGS, 0.95) is None
+
+
 def test_only_the_fits_not_kept_are_solved(tmp_path, monkeypatch):
     data = [curve(s) for s in range(4)]
     cache = FitCache(tmp_path)

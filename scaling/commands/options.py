@@ -49,7 +49,7 @@ def chosen_costs(cost: str, intensity: float | None, several: bool = False) -> l
     return models
 
 
-def chosen_cache(cache: bool):
+def chosen_cache(cache: bool) -> Path | None:
     """The folder of fitted laws of ``--cache`` (None with ``--no-cache``, or without a home
     folder)."""
     from scaling.fit_cache import default_folder
